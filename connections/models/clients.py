@@ -1,0 +1,123 @@
+"""The client card: who the client is, where, how he is connected and who leads him."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField
+from simple_history.models import HistoricalRecords
+
+from ispcrm.audit import AuditedHistory
+from ispcrm.models import Branch
+from ispcrm.validators import format_phone
+
+from .address import Building
+
+
+class Stage(models.TextChoices):
+    """The five stages of the connection standard (CS-1…CS-5) and their side exits."""
+
+    COMMERCIAL = "commercial", _("Commercial")
+    EXPERTISE = "expertise", _("Technical expertise")
+    CONTRACT = "contract", _("Contract")
+    INSTALLATION = "installation", _("Installation")
+    ACTIVATION = "activation", _("Activation")
+    ACTIVE = "active", _("Active")
+    NETWORK_DEVELOPMENT = "network_development", _("Network development")
+    CANCELLED = "cancelled", _("Cancelled")
+    TERMINATED = "terminated", _("Terminated")
+
+
+class ConnectionType(models.TextChoices):
+    LAN = "lan", _("LAN")
+    RADIO = "radio", _("Radio")
+    LEASED_LINE = "leased_line", _("Leased line")
+    SATELLITE = "satellite", _("Satellite")
+
+
+class ClientCard(models.Model):
+    class Kind(models.TextChoices):
+        PERSON = "person", _("Person")
+        COMPANY = "company", _("Company")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.PERSON)
+    name = models.CharField(_("name"), max_length=255,
+                            help_text=_("Full name of a person or the company's name."))
+    phone = models.CharField(_("phone"), max_length=16, help_text=_("Stored as +79123456789."))
+    email = models.EmailField(_("email"), blank=True)
+    inn = models.CharField(_("INN"), max_length=12, blank=True)
+    kpp = models.CharField(_("KPP"), max_length=9, blank=True)
+    building = models.ForeignKey(Building, models.PROTECT, related_name="clients",
+                                 verbose_name=_("building"))
+    premises = models.CharField(_("premises"), max_length=50, blank=True,
+                                help_text=_("Flat or office number."))
+    connection_type = models.CharField(_("connection type"), max_length=12,
+                                       choices=ConnectionType.choices,
+                                       default=ConnectionType.LAN)
+    branch = models.ForeignKey(Branch, models.PROTECT, related_name="clients",
+                               verbose_name=_("branch"))
+    lead_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
+        related_name="led_clients", verbose_name=_("lead manager"),
+    )
+    referrer = models.ForeignKey("self", models.SET_NULL, null=True, blank=True,
+                                 related_name="referred_clients", verbose_name=_("referred by"))
+    # The workflow (issue: connection standard) adds the transitions; a card starts here.
+    stage = FSMField(_("stage"), max_length=24, choices=Stage.choices, default=Stage.COMMERCIAL)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    history = HistoricalRecords(bases=[AuditedHistory], excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("client card")
+        verbose_name_plural = _("client cards")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["phone"]),
+            models.Index(fields=["inn"]),
+            models.Index(fields=["stage", "branch"]),
+            models.Index(fields=["lead_manager", "stage"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(kind="company") | ~models.Q(inn=""),
+                name="clientcard_company_has_inn",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def phone_display(self) -> str:
+        return format_phone(self.phone)
+
+    @property
+    def address(self) -> str:
+        base = self.building.address
+        return f"{base}, {self.premises}" if self.premises else base
+
+
+class ClientContact(models.Model):
+    """Another person to talk to at the client: an accountant, an IT admin, a relative."""
+
+    client = models.ForeignKey(ClientCard, models.CASCADE, related_name="contacts",
+                               verbose_name=_("client"))
+    name = models.CharField(_("name"), max_length=255)
+    role = models.CharField(_("role"), max_length=100, blank=True,
+                            help_text=_("E.g. accountant, IT admin."))
+    phone = models.CharField(_("phone"), max_length=16, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    history = HistoricalRecords(bases=[AuditedHistory])
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.role})" if self.role else self.name
+
+    @property
+    def phone_display(self) -> str:
+        return format_phone(self.phone)

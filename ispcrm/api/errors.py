@@ -1,0 +1,55 @@
+"""One JSON error shape for the whole API (API.md):
+``{"detail": "...", "code": "..."}``, plus one key per invalid field on 400."""
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from ispcrm.errors import RuleViolation
+
+
+def _first_code(codes) -> str:
+    if isinstance(codes, dict):
+        codes = next(iter(codes.values()), "invalid")
+    if isinstance(codes, list):
+        return _first_code(codes[0]) if codes else "invalid"
+    return str(codes)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, RuleViolation):
+        return Response({"detail": exc.message, "code": exc.code},
+                        status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        )
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a real bug: let it surface as a 500 and be logged
+
+    if isinstance(exc, exceptions.ValidationError):
+        errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        body = {key: value for key, value in errors.items() if key != "non_field_errors"}
+        general = errors.get("non_field_errors") or errors.get("detail")
+        if general:
+            body["detail"] = " ".join(str(m) for m in general) if isinstance(general, list) \
+                else str(general)
+        else:
+            fields = ", ".join(sorted(body))
+            body["detail"] = _("Invalid input: %(fields)s.") % {"fields": fields}
+        body["code"] = _first_code(exc.get_codes())
+        response.data = body
+    else:
+        detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""
+        response.data = {"detail": str(detail), "code": _first_code(exc.get_codes())}
+    return response

@@ -1,0 +1,4 @@
+from .calendar import CalendarDay
+from .org import Branch, City, User
+
+__all__ = ["Branch", "CalendarDay", "City", "User"]

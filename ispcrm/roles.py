@@ -1,0 +1,74 @@
+"""Staff roles (D15, API.md): Django groups with fixed names and the permissions each needs.
+
+The groups are created by a data migration; their permissions are granted here after every
+``migrate`` (Django creates permissions only after migrations run). Grants are only ever
+added, so an admin may widen a role in the admin without the next deploy undoing it."""
+
+from django.apps import apps as django_apps
+
+MANAGER = "manager"
+HEAD_OF_SALES = "head_of_sales"
+COMMERCIAL_DIRECTOR = "commercial_director"
+NOC_HEAD = "noc_head"
+TECHNICAL_DIRECTOR = "technical_director"
+CHIEF_ENGINEER = "chief_engineer"
+CREW_LEADER = "crew_leader"
+SUBSCRIBER_DEPT = "subscriber_dept"
+ACCOUNTANT = "accountant"
+SUPPORT = "support"
+DIRECTOR = "director"
+LAWYER = "lawyer"
+
+ALL_ROLES = (
+    MANAGER, HEAD_OF_SALES, COMMERCIAL_DIRECTOR, NOC_HEAD, TECHNICAL_DIRECTOR, CHIEF_ENGINEER,
+    CREW_LEADER, SUBSCRIBER_DEPT, ACCOUNTANT, SUPPORT, DIRECTOR, LAWYER,
+)
+
+SALES = (MANAGER, HEAD_OF_SALES, COMMERCIAL_DIRECTOR)
+TECHNICAL = (NOC_HEAD, TECHNICAL_DIRECTOR, CHIEF_ENGINEER)
+
+_VIEW_ADDRESSES = ("connections.view_district", "connections.view_street",
+                   "connections.view_building")
+_EDIT_ADDRESSES = ("connections.add_district", "connections.add_street",
+                   "connections.add_building", "connections.change_building")
+_VIEW_CLIENTS = ("connections.view_clientcard", "connections.view_clientcontact")
+_EDIT_CONTACTS = ("connections.add_clientcontact", "connections.change_clientcontact",
+                  "connections.delete_clientcontact")
+_EDIT_CLIENTS = ("connections.add_clientcard", "connections.change_clientcard", *_EDIT_CONTACTS)
+_VIEW_STAFF = ("ispcrm.view_user", "ispcrm.view_branch", "ispcrm.view_city")
+
+ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    MANAGER: (*_VIEW_ADDRESSES, *_EDIT_ADDRESSES, *_VIEW_CLIENTS, *_EDIT_CLIENTS),
+    HEAD_OF_SALES: (*_VIEW_ADDRESSES, *_EDIT_ADDRESSES, *_VIEW_CLIENTS, *_EDIT_CLIENTS,
+                    *_VIEW_STAFF),
+    COMMERCIAL_DIRECTOR: (*_VIEW_ADDRESSES, *_EDIT_ADDRESSES, *_VIEW_CLIENTS, *_EDIT_CLIENTS,
+                          *_VIEW_STAFF),
+    NOC_HEAD: (*_VIEW_ADDRESSES, *_EDIT_ADDRESSES, *_VIEW_CLIENTS),
+    TECHNICAL_DIRECTOR: (*_VIEW_ADDRESSES, *_EDIT_ADDRESSES, *_VIEW_CLIENTS, *_VIEW_STAFF),
+    CHIEF_ENGINEER: (*_VIEW_ADDRESSES, *_EDIT_ADDRESSES, *_VIEW_CLIENTS),
+    CREW_LEADER: (*_VIEW_ADDRESSES, *_VIEW_CLIENTS),
+    SUBSCRIBER_DEPT: (*_VIEW_ADDRESSES, *_VIEW_CLIENTS, "connections.change_clientcard",
+                      *_EDIT_CONTACTS),
+    ACCOUNTANT: (*_VIEW_ADDRESSES, *_VIEW_CLIENTS),
+    SUPPORT: (*_VIEW_ADDRESSES, *_VIEW_CLIENTS, *_EDIT_CONTACTS),
+    DIRECTOR: (*_VIEW_ADDRESSES, *_VIEW_CLIENTS, *_VIEW_STAFF,
+               "ispcrm.view_calendarday"),
+    LAWYER: (*_VIEW_ADDRESSES, *_VIEW_CLIENTS),
+}
+
+
+def sync_role_permissions(sender=None, **kwargs) -> None:
+    """Grant each role group the permissions listed above (post_migrate handler)."""
+    if sender is not None and sender.name != "ispcrm":
+        return  # run once per migrate, after the kernel app's permissions exist
+    Group = django_apps.get_model("auth", "Group")
+    Permission = django_apps.get_model("auth", "Permission")
+    wanted = {perm for perms in ROLE_PERMISSIONS.values() for perm in perms}
+    by_name = {
+        f"{p.content_type.app_label}.{p.codename}": p
+        for p in Permission.objects.select_related("content_type")
+        if f"{p.content_type.app_label}.{p.codename}" in wanted
+    }
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        group.permissions.add(*(by_name[p] for p in perms if p in by_name))
