@@ -16,7 +16,7 @@ def navigation(request):
     path = request.path
     return {
         "nav_items": [
-            {"label": label, "url": url, "active": url != "/" and path.startswith(url)
+            {"label": label, "url": url, "active": (url != "/" and path.startswith(url))
              or path == url}
             for label, url, allowed in items if allowed
         ]

@@ -1,0 +1,69 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from connections.models import Building, ClientCard, ClientContact
+
+
+class ClientCardForm(forms.ModelForm):
+    """Type checks only; requisites are normalised and validated by the service, whose
+    errors the view attaches to these fields."""
+
+    building = forms.ModelChoiceField(
+        queryset=Building.objects.all(), widget=forms.HiddenInput,
+        error_messages={"required": _("Choose the building: start typing the street.")},
+    )
+
+    class Meta:
+        model = ClientCard
+        fields = ["kind", "name", "phone", "email", "inn", "kpp", "building", "premises",
+                  "connection_type", "branch", "lead_manager", "referrer", "notes"]
+        widgets = {
+            "kind": forms.RadioSelect,
+            "notes": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].widget.attrs.update(autofocus=True, autocomplete="off")
+        self.fields["phone"].widget.attrs.update(inputmode="tel", placeholder="+7 912 345-67-89")
+        self.fields["branch"].required = False
+        self.fields["lead_manager"].queryset = self.fields["lead_manager"].queryset.filter(
+            is_active=True, groups__name__in=["manager", "head_of_sales", "commercial_director"]
+        ).distinct()
+        self.fields["referrer"].widget = forms.NumberInput(
+            attrs={"placeholder": _("client number")})
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.RadioSelect):
+                widget.attrs.setdefault("class", "form-check-input")
+            elif isinstance(widget, forms.Select):
+                widget.attrs.setdefault("class", "form-select")
+            elif not isinstance(widget, forms.HiddenInput):
+                widget.attrs.setdefault("class", "form-control")
+
+
+    def building_label(self) -> str:
+        """The chosen building's address, to show in the picker when the form is re-shown."""
+        pk = self["building"].value()
+        building = (Building.objects.select_related("street__city").filter(pk=pk).first()
+                    if str(pk).isdigit() else None)
+        return building.address if building else ""
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                css = self.fields[name].widget.attrs.get("class", "")
+                self.fields[name].widget.attrs["class"] = f"{css} is-invalid".strip()
+
+
+class ClientContactForm(forms.ModelForm):
+    class Meta:
+        model = ClientContact
+        fields = ["name", "role", "phone", "email"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "form-control form-control-sm")
+            field.widget.attrs.setdefault("placeholder", field.label)

@@ -1,0 +1,113 @@
+"""Read-side queries shared by pages and the API."""
+
+import re
+from itertools import chain
+
+from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from connections.models import Building, ClientCard, Stage
+from ispcrm import roles
+from ispcrm.audit import ChangeEvent, change_events
+
+OPEN_STAGES = (Stage.COMMERCIAL, Stage.EXPERTISE, Stage.CONTRACT, Stage.INSTALLATION,
+               Stage.ACTIVATION)
+
+
+def client_queryset() -> QuerySet[ClientCard]:
+    """Cards with what every list shows, in one query."""
+    return ClientCard.objects.select_related(
+        "building__street__city", "building__district", "branch", "lead_manager"
+    )
+
+
+def _phone_digits(query: str) -> str | None:
+    digits = re.sub(r"\D", "", query)
+    if len(digits) < 4 or len(digits) < len(re.sub(r"[\s()+\-]", "", query)):
+        return None  # not a phone-like query (letters mixed in) or too short to be useful
+    if len(digits) == 11 and digits[0] == "8":
+        digits = "7" + digits[1:]
+    return digits
+
+
+def client_search(query: str, *, limit: int | None = 10) -> QuerySet[ClientCard]:
+    """Find clients by name, phone, INN or address as the user types (UX: search everywhere).
+    Each word must match somewhere; digits are also tried as a phone or INN."""
+    query = " ".join(query.split())
+    if not query:
+        return client_queryset().none()
+    condition = Q()
+    for word in query.split(" "):
+        condition &= (
+            Q(name__icontains=word)
+            | Q(building__street__name__icontains=word)
+            | Q(building__house__iexact=word)
+            | Q(premises__iexact=word)
+            | Q(email__iexact=word)
+        )
+    digits = _phone_digits(query)
+    if digits:
+        condition |= Q(phone__contains=digits) | Q(inn__startswith=digits)
+    if query.isdigit():
+        condition |= Q(pk=int(query)) if len(query) < 10 else Q()
+    results = client_queryset().filter(condition).order_by("name")
+    return results[:limit] if limit else results
+
+
+def building_search(query: str) -> QuerySet[Building]:
+    qs = Building.objects.select_related("street__city", "district")
+    for word in query.split():
+        qs = qs.filter(Q(street__name__icontains=word) | Q(house__istartswith=word)
+                       | Q(district__name__icontains=word) | Q(street__city__name__iexact=word))
+    return qs.order_by("street__name", "house")
+
+
+def buildings_with_counts() -> QuerySet[Building]:
+    return Building.objects.select_related("street__city", "district").annotate(
+        client_count=Count("clients", filter=Q(clients__stage=Stage.ACTIVE)),
+    )
+
+
+def building_clients(building: Building) -> QuerySet[ClientCard]:
+    """Every card at the building, for first outage diagnosis (M6)."""
+    return client_queryset().filter(building=building).order_by("premises", "name")
+
+
+def client_history(card: ClientCard) -> list[ChangeEvent]:
+    """Everything that happened to the client, newest first (M2). Later parts of the
+    product (stages, payments, tickets) add their own events here."""
+    contact_history = chain.from_iterable(
+        change_events(contact_history_rows, _("Contact %(name)s") % {"name": name})
+        for name, contact_history_rows in _contact_histories(card)
+    )
+    events = chain(change_events(card.history.select_related("history_user"), _("Card")),
+                   contact_history)
+    return sorted(events, key=lambda event: event.at, reverse=True)
+
+
+def _contact_histories(card: ClientCard):
+    model = card.contacts.model.history.model
+    rows = model.objects.filter(client_id=card.pk).select_related("history_user")
+    by_contact: dict[int, list] = {}
+    for row in rows.order_by("-history_date"):
+        by_contact.setdefault(row.id, []).append(row)
+    return ((rows_[0].name, rows_) for rows_ in by_contact.values())
+
+
+def work_queue(user) -> dict:
+    """What the user should look at first when he signs in."""
+    cards = client_queryset()
+    if user.has_role(*roles.SALES) and not user.is_superuser:
+        mine = cards.filter(lead_manager=user, stage__in=OPEN_STAGES).order_by("updated_at")
+        return {"title": _("My clients in progress"), "cards": mine[:50],
+                "total": mine.count()}
+    recent = cards.order_by("-created_at")
+    if user.branch_id:
+        recent = recent.filter(branch_id=user.branch_id)
+    return {"title": _("Newest clients of my branch") if user.branch_id
+            else _("Newest clients"), "cards": recent[:50], "total": None}
+
+
+def stage_counts(queryset: QuerySet[ClientCard]) -> dict[str, int]:
+    rows = queryset.order_by().values("stage").annotate(n=Count("pk"))
+    return {row["stage"]: row["n"] for row in rows}

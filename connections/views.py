@@ -1,0 +1,167 @@
+"""Staff pages: the work queue, client list and card, the building page. Thin: parse the
+request, call a selector or a service, render."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from connections import selectors
+from connections.forms import ClientCardForm, ClientContactForm
+from connections.models import Building, ClientCard, ConnectionType, Stage
+from connections.services.clients import client_create, client_update, contact_create
+from ispcrm.models import Branch
+
+PAGE_SIZE = 50
+
+
+@login_required
+def home(request):
+    """Each role lands on its own queue (UX.md: work queues, not menus)."""
+    return render(request, "connections/home.html",
+                  {"queue": selectors.work_queue(request.user)})
+
+
+@login_required
+@permission_required("connections.view_clientcard", raise_exception=True)
+def client_list(request):
+    params = request.GET
+    query = params.get("q", "").strip()
+    cards = (selectors.client_search(query, limit=None) if query
+             else selectors.client_queryset().order_by("-created_at"))
+    filters = {key: params.get(key, "") for key in ("stage", "connection_type", "branch")}
+    if filters["stage"]:
+        cards = cards.filter(stage=filters["stage"])
+    if filters["connection_type"]:
+        cards = cards.filter(connection_type=filters["connection_type"])
+    if filters["branch"].isdigit():
+        cards = cards.filter(branch_id=int(filters["branch"]))
+    if params.get("mine"):
+        cards = cards.filter(lead_manager=request.user)
+    page = Paginator(cards, PAGE_SIZE).get_page(params.get("page"))
+    context = {
+        "page": page, "query": query, "filters": filters, "mine": bool(params.get("mine")),
+        "stages": Stage.choices, "connection_types": ConnectionType.choices,
+        "branches": Branch.objects.all(),
+    }
+    # htmx filtering asks for the same page and swaps in its #client-results part.
+    return render(request, "connections/client_list.html", context)
+
+
+@login_required
+@permission_required("connections.view_clientcard", raise_exception=True)
+def client_search(request):
+    """The header's search box: results as you type."""
+    query = request.GET.get("q", "")
+    return render(request, "connections/partials/search_results.html",
+                  {"query": query, "results": selectors.client_search(query, limit=10)})
+
+
+@login_required
+@permission_required("connections.view_clientcard", raise_exception=True)
+def client_detail(request, pk: int):
+    card = get_object_or_404(selectors.client_queryset(), pk=pk)
+    return render(request, "connections/client_detail.html", {
+        "card": card,
+        "contacts": card.contacts.all(),
+        "contact_form": ClientContactForm(),
+        "history": selectors.client_history(card)[:30],
+        "neighbours": selectors.building_clients(card.building).exclude(pk=card.pk)[:10],
+    })
+
+
+def _apply_service_errors(form, exc: ValidationError) -> None:
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+@login_required
+@permission_required("connections.add_clientcard", raise_exception=True)
+def client_create_view(request):
+    form = ClientCardForm(request.POST or None, initial={"branch": request.user.branch_id,
+                                                         "lead_manager": request.user.pk})
+    if request.method == "POST" and form.is_valid():
+        try:
+            card = client_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_service_errors(form, exc)
+        else:
+            messages.success(request, _("Client card %(name)s opened.") % {"name": card.name})
+            return redirect("connections:client_detail", pk=card.pk)
+    return render(request, "connections/client_form.html", {"form": form, "card": None})
+
+
+@login_required
+@permission_required("connections.change_clientcard", raise_exception=True)
+def client_edit(request, pk: int):
+    card = get_object_or_404(ClientCard, pk=pk)
+    form = ClientCardForm(request.POST or None, instance=card)
+    if request.method == "POST" and form.is_valid():
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        try:
+            client_update(card=card, actor=request.user, **changes)
+        except ValidationError as exc:
+            _apply_service_errors(form, exc)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("connections:client_detail", pk=card.pk)
+    return render(request, "connections/client_form.html", {"form": form, "card": card})
+
+
+@login_required
+@permission_required("connections.add_clientcontact", raise_exception=True)
+@require_POST
+def contact_add(request, pk: int):
+    card = get_object_or_404(ClientCard, pk=pk)
+    form = ClientContactForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(form.errors.get_json_data())
+        contact_create(card=card, **form.cleaned_data)
+    except ValidationError as exc:
+        messages.error(request, _("Contact not added: %(errors)s")
+                       % {"errors": "; ".join(exc.messages)})
+    else:
+        messages.success(request, _("Contact added."))
+    return redirect("connections:client_detail", pk=card.pk)
+
+
+@login_required
+@permission_required("connections.view_building", raise_exception=True)
+def building_list(request):
+    query = request.GET.get("q", "").strip()
+    buildings = selectors.buildings_with_counts()
+    if query:
+        buildings = buildings.filter(pk__in=selectors.building_search(query).values("pk"))
+    page = Paginator(buildings.order_by("street__name", "house"), PAGE_SIZE).get_page(
+        request.GET.get("page"))
+    return render(request, "connections/building_list.html", {"page": page, "query": query})
+
+
+@login_required
+@permission_required("connections.view_building", raise_exception=True)
+def building_picker(request):
+    """Options for the building field of the card form, as the manager types the street."""
+    query = request.GET.get("building_query", "").strip()
+    buildings = selectors.building_search(query)[:8] if len(query) >= 2 else []
+    return render(request, "connections/partials/building_options.html",
+                  {"buildings": buildings, "query": query})
+
+
+@login_required
+@permission_required("connections.view_building", raise_exception=True)
+def building_detail(request, pk: int):
+    building = get_object_or_404(
+        Building.objects.select_related("street__city", "district"), pk=pk)
+    clients = selectors.building_clients(building)
+    stage_counts = selectors.stage_counts(clients)
+    active = stage_counts.get(Stage.ACTIVE, 0)
+    return render(request, "connections/building_detail.html", {
+        "building": building, "clients": clients,
+        "active": active, "total": sum(stage_counts.values()),
+        "penetration": round(100 * active / building.households, 1)
+        if building.households else None,
+    })
