@@ -8,6 +8,8 @@ class ClientCardForm(forms.ModelForm):
     """Type checks only; requisites are normalised and validated by the service, whose
     errors the view attaches to these fields."""
 
+    # Longer than the stored form: people write "+7 (912) 345-67-89"; the service normalises.
+    phone = forms.CharField(label=_("phone"), max_length=32)
     building = forms.ModelChoiceField(
         queryset=Building.objects.all(), widget=forms.HiddenInput,
         error_messages={"required": _("Choose the building: start typing the street.")},

@@ -21,13 +21,14 @@ def client_queryset() -> QuerySet[ClientCard]:
     )
 
 
-def _phone_digits(query: str) -> str | None:
+def _phone_digits(query: str) -> list[str]:
+    """Digit strings a phone-like query may be part of: "8 912 345" is also "7912345"."""
     digits = re.sub(r"\D", "", query)
     if len(digits) < 4 or len(digits) < len(re.sub(r"[\s()+\-]", "", query)):
-        return None  # not a phone-like query (letters mixed in) or too short to be useful
-    if len(digits) == 11 and digits[0] == "8":
-        digits = "7" + digits[1:]
-    return digits
+        return []  # not a phone-like query (letters mixed in) or too short to be useful
+    if digits[0] == "8":
+        return [digits, "7" + digits[1:]]
+    return [digits]
 
 
 def client_search(query: str, *, limit: int | None = 10) -> QuerySet[ClientCard]:
@@ -45,8 +46,7 @@ def client_search(query: str, *, limit: int | None = 10) -> QuerySet[ClientCard]
             | Q(premises__iexact=word)
             | Q(email__iexact=word)
         )
-    digits = _phone_digits(query)
-    if digits:
+    for digits in _phone_digits(query):
         condition |= Q(phone__contains=digits) | Q(inn__startswith=digits)
     if query.isdigit():
         condition |= Q(pk=int(query)) if len(query) < 10 else Q()

@@ -5,6 +5,7 @@ The groups are created by a data migration; their permissions are granted here a
 added, so an admin may widen a role in the admin without the next deploy undoing it."""
 
 from django.apps import apps as django_apps
+from django.contrib.auth.management import create_permissions
 
 MANAGER = "manager"
 HEAD_OF_SALES = "head_of_sales"
@@ -57,10 +58,13 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-def sync_role_permissions(sender=None, **kwargs) -> None:
+def sync_role_permissions(sender=None, using="default", **kwargs) -> None:
     """Grant each role group the permissions listed above (post_migrate handler)."""
     if sender is not None and sender.name != "ispcrm":
-        return  # run once per migrate, after the kernel app's permissions exist
+        return  # once per migrate is enough
+    # post_migrate reaches this app before the apps after it have their permissions made.
+    for app_config in django_apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=using)
     Group = django_apps.get_model("auth", "Group")
     Permission = django_apps.get_model("auth", "Permission")
     wanted = {perm for perms in ROLE_PERMISSIONS.values() for perm in perms}

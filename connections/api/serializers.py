@@ -65,6 +65,8 @@ class StaffBriefSerializer(serializers.ModelSerializer):
 
 class ClientSerializer(serializers.ModelSerializer):
     kind = serializers.ChoiceField(choices=ClientCard.Kind.choices)
+    # Longer than the stored form: people write "+7 (912) 345-67-89"; the service normalises.
+    phone = serializers.CharField(max_length=32)
     connection_type = serializers.ChoiceField(choices=ConnectionType.choices)
     building = serializers.PrimaryKeyRelatedField(queryset=Building.objects.all())
     branch = serializers.PrimaryKeyRelatedField(queryset=Branch.objects.all(), required=False)

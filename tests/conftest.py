@@ -1,0 +1,42 @@
+import pytest
+from rest_framework.test import APIClient
+
+from ispcrm import roles
+from tests.factories import BranchFactory, UserFactory
+
+
+@pytest.fixture
+def branch(db):
+    return BranchFactory()
+
+
+@pytest.fixture
+def make_user(db, branch):
+    """make_user("manager") → a staff member of the default branch with that role."""
+
+    def make(*role_names: str, **fields):
+        fields.setdefault("username", "_".join(role_names) or "norole")
+        return UserFactory(roles=role_names, branch=fields.pop("branch", branch), **fields)
+
+    return make
+
+
+@pytest.fixture
+def manager(make_user):
+    return make_user(roles.MANAGER)
+
+
+@pytest.fixture
+def api(db):
+    """An API client; api.as_user(user) authenticates it with the user's token."""
+    from rest_framework.authtoken.models import Token
+
+    client = APIClient()
+
+    def as_user(user):
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    client.as_user = as_user
+    return client

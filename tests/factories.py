@@ -1,0 +1,84 @@
+"""Factories for test data: every object valid by default, override what the test is about."""
+
+import factory
+from django.contrib.auth.models import Group
+
+from connections.models import Building, ClientCard, District, Street
+from ispcrm.models import Branch, City, User
+
+PASSWORD = "test-pass-123"
+
+
+class CityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = City
+        django_get_or_create = ["name"]
+
+    name = "Москва"
+
+
+class BranchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Branch
+        django_get_or_create = ["name"]
+
+    city = factory.SubFactory(CityFactory)
+    name = factory.LazyAttribute(lambda o: f"{o.city.name} — офис")
+
+
+class DistrictFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = District
+
+    city = factory.SubFactory(CityFactory)
+    name = factory.Sequence(lambda n: f"Район {n}")
+
+
+class StreetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Street
+
+    city = factory.SubFactory(CityFactory)
+    name = factory.Sequence(lambda n: f"ул. Тестовая {n}")
+
+
+class BuildingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Building
+
+    street = factory.SubFactory(StreetFactory)
+    district = factory.SubFactory(DistrictFactory, city=factory.SelfAttribute("..street.city"))
+    house = factory.Sequence(lambda n: str(n + 1))
+    households = 120
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ["username"]
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = "Иван"
+    last_name = factory.Sequence(lambda n: f"Тестов{n}")
+    branch = factory.SubFactory(BranchFactory)
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def roles(self, create, extracted, **kwargs):
+        for role in extracted or ():
+            self.groups.add(Group.objects.get(name=role))
+        if create:
+            self.save()
+
+
+class ClientCardFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ClientCard
+
+    kind = ClientCard.Kind.PERSON
+    name = factory.Sequence(lambda n: f"Клиентов Клиент {n}")
+    phone = factory.Sequence(lambda n: f"+7912{n:07d}")
+    building = factory.SubFactory(BuildingFactory)
+    premises = factory.Sequence(lambda n: str(n + 1))
+    branch = factory.SubFactory(BranchFactory, city=factory.SelfAttribute("..building.street.city"))
