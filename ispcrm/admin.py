@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from .admin_calendar import CalendarDayAdmin
 from .models import Branch, CalendarDay, City, User
 
 admin.site.site_header = _("ispcrm administration")
@@ -46,14 +46,4 @@ class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
         return ", ".join(group.name for group in obj.groups.all())
 
 
-@admin.register(CalendarDay)
-class CalendarDayAdmin(SimpleHistoryAdmin):
-    list_display = ["date", "weekday", "kind", "branch", "note"]
-    list_filter = ["kind", "branch"]
-    date_hierarchy = "date"
-    search_fields = ["note"]
-    ordering = ["date"]
-
-    @admin.display(description=_("weekday"))
-    def weekday(self, obj: CalendarDay) -> str:
-        return date_format(obj.date, "l")
+admin.site.register(CalendarDay, CalendarDayAdmin)
