@@ -10,6 +10,7 @@ class ClientCardForm(forms.ModelForm):
 
     # Longer than the stored form: people write "+7 (912) 345-67-89"; the service normalises.
     phone = forms.CharField(label=_("phone"), max_length=32)
+    field_order = ["kind", "name", "phone"]
     building = forms.ModelChoiceField(
         queryset=Building.objects.all(), widget=forms.HiddenInput,
         error_messages={"required": _("Choose the building: start typing the street.")},
@@ -17,7 +18,9 @@ class ClientCardForm(forms.ModelForm):
 
     class Meta:
         model = ClientCard
-        fields = ["kind", "name", "phone", "email", "inn", "kpp", "building", "premises",
+        # "phone" is declared above and left out here: the model's 16-character limit applies
+        # to the normalised number, which the service makes.
+        fields = ["kind", "name", "email", "inn", "kpp", "building", "premises",
                   "connection_type", "branch", "lead_manager", "referrer", "notes"]
         widgets = {
             "kind": forms.RadioSelect,
@@ -26,6 +29,8 @@ class ClientCardForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial.setdefault("phone", self.instance.phone_display)
         self.fields["name"].widget.attrs.update(autofocus=True, autocomplete="off")
         self.fields["phone"].widget.attrs.update(inputmode="tel", placeholder="+7 912 345-67-89")
         self.fields["branch"].required = False
@@ -51,12 +56,14 @@ class ClientCardForm(forms.ModelForm):
                     if str(pk).isdigit() else None)
         return building.address if building else ""
 
-    def full_clean(self):
-        super().full_clean()
+    def add_error(self, field, error):
+        """Also mark the input invalid, whether the error came from the form or the service."""
+        super().add_error(field, error)
         for name in self.errors:
             if name in self.fields:
-                css = self.fields[name].widget.attrs.get("class", "")
-                self.fields[name].widget.attrs["class"] = f"{css} is-invalid".strip()
+                attrs = self.fields[name].widget.attrs
+                if "is-invalid" not in attrs.get("class", ""):
+                    attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
 
 
 class ClientContactForm(forms.ModelForm):

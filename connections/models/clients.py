@@ -82,6 +82,7 @@ class ClientCard(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(kind="company") | ~models.Q(inn=""),
                 name="clientcard_company_has_inn",
+                violation_error_message=_("A company needs its INN."),
             ),
         ]
 
