@@ -40,8 +40,7 @@ class ClientCard(models.Model):
         COMPANY = "company", _("Company")
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.PERSON)
-    name = models.CharField(_("name"), max_length=255,
-                            help_text=_("Full name of a person or the company's name."))
+    name = models.CharField(_("full name or company name"), max_length=255)
     phone = models.CharField(_("phone"), max_length=16, help_text=_("Stored as +79123456789."))
     email = models.EmailField(_("email"), blank=True)
     inn = models.CharField(_("INN"), max_length=12, blank=True)
