@@ -16,14 +16,14 @@ EDITABLE_FIELDS = ("kind", "name", "phone", "email", "inn", "kpp", "building", "
 
 def _normalize(card: ClientCard) -> None:
     """Clean and check the requisites; collect every problem, then raise once."""
-    errors: dict[str, str] = {}
+    errors: dict[str, ValidationError | str] = {}
     card.name = " ".join(card.name.split())
     if not card.name:
         errors["name"] = _("This field is required.")
     try:
         card.phone = normalize_phone(card.phone or "")
     except ValidationError as exc:
-        errors["phone"] = exc.messages[0]
+        errors["phone"] = exc
     card.inn = (card.inn or "").strip()
     card.kpp = (card.kpp or "").strip()
     if card.kind == ClientCard.Kind.COMPANY and not card.inn:
@@ -32,12 +32,12 @@ def _normalize(card: ClientCard) -> None:
         try:
             validate_inn(card.inn)
         except ValidationError as exc:
-            errors["inn"] = exc.messages[0]
+            errors["inn"] = exc
     if card.kpp:
         try:
             validate_kpp(card.kpp)
         except ValidationError as exc:
-            errors["kpp"] = exc.messages[0]
+            errors["kpp"] = exc
     if card.referrer_id and card.pk and card.referrer_id == card.pk:
         errors["referrer"] = _("A client cannot refer himself.")
     if errors:
