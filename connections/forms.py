@@ -9,7 +9,7 @@ class ClientCardForm(forms.ModelForm):
     errors the view attaches to these fields."""
 
     # Longer than the stored form: people write "+7 (912) 345-67-89"; the service normalises.
-    phone = forms.CharField(label=_("phone"), max_length=32)
+    phone = forms.CharField(label=_("Phone"), max_length=32)
     field_order = ["kind", "name", "phone"]
     building = forms.ModelChoiceField(
         queryset=Building.objects.all(), widget=forms.HiddenInput,

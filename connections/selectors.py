@@ -3,7 +3,7 @@
 import re
 from itertools import chain
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, Q, QuerySet, When
 from django.utils.translation import gettext as _
 
 from connections.models import Building, ClientCard, Stage
@@ -54,12 +54,18 @@ def client_search(query: str, *, limit: int | None = 10) -> QuerySet[ClientCard]
     return results[:limit] if limit else results
 
 
-def building_search(query: str) -> QuerySet[Building]:
+def building_search(query: str, *, city_first: int | None = None) -> QuerySet[Building]:
+    """Buildings whose street, house, district or city match every word of the query;
+    with ``city_first`` (a city id) that city's buildings come first."""
     qs = Building.objects.select_related("street__city", "district")
     for word in query.split():
         qs = qs.filter(Q(street__name__icontains=word) | Q(house__istartswith=word)
                        | Q(district__name__icontains=word) | Q(street__city__name__iexact=word))
-    return qs.order_by("street__name", "house")
+    order = ["street__name", "house"]
+    if city_first:
+        qs = qs.annotate(other_city=Case(When(street__city_id=city_first, then=0), default=1))
+        order.insert(0, "other_city")
+    return qs.order_by(*order)
 
 
 def buildings_with_counts() -> QuerySet[Building]:
@@ -68,9 +74,16 @@ def buildings_with_counts() -> QuerySet[Building]:
     )
 
 
-def building_clients(building: Building) -> QuerySet[ClientCard]:
-    """Every card at the building, for first outage diagnosis (M6)."""
-    return client_queryset().filter(building=building).order_by("premises", "name")
+def building_clients(building: Building) -> list[ClientCard]:
+    """Every card at the building, for first outage diagnosis (M6), flats in number order
+    (кв. 2 before кв. 10)."""
+    cards = client_queryset().filter(building=building)
+    return sorted(cards, key=lambda card: (_natural_key(card.premises), card.name))
+
+
+def _natural_key(text: str) -> tuple:
+    return tuple(int(part) if part.isdigit() else part.casefold()
+                 for part in re.split(r"(\d+)", text))
 
 
 def client_history(card: ClientCard) -> list[ChangeEvent]:
@@ -107,7 +120,3 @@ def work_queue(user) -> dict:
     return {"title": _("Newest clients of my branch") if user.branch_id
             else _("Newest clients"), "cards": recent[:50], "total": None}
 
-
-def stage_counts(queryset: QuerySet[ClientCard]) -> dict[str, int]:
-    rows = queryset.order_by().values("stage").annotate(n=Count("pk"))
-    return {row["stage"]: row["n"] for row in rows}

@@ -69,7 +69,8 @@ def client_detail(request, pk: int):
         "contacts": card.contacts.all(),
         "contact_form": ClientContactForm(),
         "history": selectors.client_history(card)[:30],
-        "neighbours": selectors.building_clients(card.building).exclude(pk=card.pk)[:10],
+        "neighbours": [other for other in selectors.building_clients(card.building)
+                       if other.pk != card.pk][:10],
     })
 
 
@@ -146,7 +147,9 @@ def building_list(request):
 def building_picker(request):
     """Options for the building field of the card form, as the manager types the street."""
     query = request.GET.get("building_query", "").strip()
-    buildings = selectors.building_search(query)[:8] if len(query) >= 2 else []
+    city = request.user.branch.city_id if request.user.branch_id else None
+    buildings = (selectors.building_search(query, city_first=city)[:8] if len(query) >= 2
+                 else [])
     return render(request, "connections/partials/building_options.html",
                   {"buildings": buildings, "query": query})
 
@@ -157,11 +160,9 @@ def building_detail(request, pk: int):
     building = get_object_or_404(
         Building.objects.select_related("street__city", "district"), pk=pk)
     clients = selectors.building_clients(building)
-    stage_counts = selectors.stage_counts(clients)
-    active = stage_counts.get(Stage.ACTIVE, 0)
+    active = sum(card.stage == Stage.ACTIVE for card in clients)
     return render(request, "connections/building_detail.html", {
-        "building": building, "clients": clients,
-        "active": active, "total": sum(stage_counts.values()),
+        "building": building, "clients": clients, "active": active, "total": len(clients),
         "penetration": round(100 * active / building.households, 1)
         if building.households else None,
     })
