@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import models
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 
@@ -72,9 +72,9 @@ class ChangeEvent:
 
 # history_type → (event kind, words for the summary)
 _ACTION = {
-    "+": ("record_created", gettext_lazy("created")),
-    "~": ("record_changed", gettext_lazy("changed")),
-    "-": ("record_deleted", gettext_lazy("deleted")),
+    "+": ("record_created", pgettext_lazy("audit", "created")),
+    "~": ("record_changed", pgettext_lazy("audit", "changed")),
+    "-": ("record_deleted", pgettext_lazy("audit", "deleted")),
 }
 
 
@@ -107,9 +107,11 @@ def change_events(history: Iterable, label: str) -> list[ChangeEvent]:
             if not changes:
                 continue  # saved without a change: nothing to tell
         kind, verb = _ACTION[record.history_type]
-        summary = f"{label} {verb}"
+        # "Card: changed — phone: A → B"; the verb stands apart from the label so that
+        # translations need no gender agreement with it.
+        summary = f"{label}: {verb}"
         if changes:
-            summary += ": " + "; ".join(f"{name}: {old} → {new}" for name, old, new in changes)
+            summary += " — " + "; ".join(f"{name}: {old} → {new}" for name, old, new in changes)
         events.append(ChangeEvent(at=record.history_date, kind=kind, actor=actor,
                                   summary=summary, changes=tuple(changes)))
     return events

@@ -17,8 +17,9 @@ def validate_inn(value: str) -> None:
     """An INN: 10 digits for an organisation, 12 for a person or sole trader, with the
     check digits of the tax service's algorithm."""
     if not value.isdigit() or len(value) not in (10, 12):
-        raise ValidationError(_("An INN has 10 digits (organisation) or 12 (person)."),
-                              code="inn_format")
+        raise ValidationError(
+            _("An INN has 10 digits (organisation) or 12 (person or sole trader)."),
+            code="inn_format")
     if len(value) == 10:
         valid = _check_digit(value, _INN10_WEIGHTS) == int(value[9])
     else:

@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from ispcrm.audit import AuditedHistory
@@ -14,7 +15,7 @@ from ispcrm.models import City
 class District(models.Model):
     city = models.ForeignKey(City, models.PROTECT, related_name="districts",
                              verbose_name=_("city"))
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("place", "name"), max_length=100)
     history = HistoricalRecords(bases=[AuditedHistory])
 
     class Meta:
@@ -30,7 +31,8 @@ class District(models.Model):
 
 class Street(models.Model):
     city = models.ForeignKey(City, models.PROTECT, related_name="streets", verbose_name=_("city"))
-    name = models.CharField(_("name"), max_length=150, help_text=_("As written: «ул. Ленина»."))
+    name = models.CharField(pgettext_lazy("place", "name"), max_length=150,
+                            help_text=_("As written: «ул. Ленина»."))
     history = HistoricalRecords(bases=[AuditedHistory])
 
     class Meta:

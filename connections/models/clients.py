@@ -103,7 +103,7 @@ class ClientContact(models.Model):
 
     client = models.ForeignKey(ClientCard, models.CASCADE, related_name="contacts",
                                verbose_name=_("client"))
-    name = models.CharField(_("name"), max_length=255)
+    name = models.CharField(_("full name"), max_length=255)
     role = models.CharField(_("role"), max_length=100, blank=True,
                             help_text=_("E.g. accountant, IT admin."))
     phone = models.CharField(_("phone"), max_length=16, blank=True)

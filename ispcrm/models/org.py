@@ -7,6 +7,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from ispcrm.audit import AuditedHistory
@@ -18,7 +19,7 @@ def validate_time_zone(value: str) -> None:
 
 
 class City(models.Model):
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = models.CharField(pgettext_lazy("place", "name"), max_length=100, unique=True)
     history = HistoricalRecords(bases=[AuditedHistory])
 
     class Meta:
@@ -35,7 +36,7 @@ class Branch(models.Model):
     "N working days/hours" rule for its clients (see ispcrm.workcalendar)."""
 
     city = models.ForeignKey(City, models.PROTECT, related_name="branches", verbose_name=_("city"))
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = models.CharField(pgettext_lazy("place", "name"), max_length=100, unique=True)
     time_zone = models.CharField(
         _("time zone"), max_length=64, default="Europe/Moscow", validators=[validate_time_zone]
     )
