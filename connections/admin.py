@@ -50,3 +50,11 @@ class ClientCardAdmin(SimpleHistoryAdmin):
     inlines = [ClientContactInline]
     date_hierarchy = "created_at"
     show_full_result_count = False  # no COUNT(*) over every card on each page
+
+
+@admin.register(ClientContact)
+class ClientContactAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "role", "phone", "email", "client"]
+    search_fields = ["name", "phone", "email", "client__name"]
+    list_select_related = ["client"]
+    autocomplete_fields = ["client"]
