@@ -21,35 +21,26 @@ def client_queryset() -> QuerySet[ClientCard]:
     )
 
 
-def _phone_digits(query: str) -> list[str]:
-    """Digit strings a phone-like query may be part of: "8 912 345" is also "7912345"."""
+def _phone_digits(query: str) -> str | None:
+    """The digits of a phone-like query ("8 (912) 345" → "8912345"), else None."""
     digits = re.sub(r"\D", "", query)
     if len(digits) < 4 or len(digits) < len(re.sub(r"[\s()+\-]", "", query)):
-        return []  # not a phone-like query (letters mixed in) or too short to be useful
-    if digits[0] == "8":
-        return [digits, "7" + digits[1:]]
-    return [digits]
+        return None  # letters mixed in, or too short to be useful
+    return digits
 
 
 def client_search(query: str, *, limit: int | None = 10) -> QuerySet[ClientCard]:
-    """Find clients by name, phone, INN or address as the user types (UX: search everywhere).
-    Each word must match somewhere; digits are also tried as a phone or INN."""
-    query = " ".join(query.split())
+    """Find clients by name, phone, INN, email or address as the user types (UX: search
+    everywhere). Every word must occur in the card's search text; a phone-like query is
+    matched as one run of digits; a short number is also tried as the card number."""
+    query = " ".join(query.split()).casefold()
     if not query:
         return client_queryset().none()
-    condition = Q()
-    for word in query.split(" "):
-        condition &= (
-            Q(name__icontains=word)
-            | Q(building__street__name__icontains=word)
-            | Q(building__house__iexact=word)
-            | Q(premises__iexact=word)
-            | Q(email__iexact=word)
-        )
-    for digits in _phone_digits(query):
-        condition |= Q(phone__contains=digits) | Q(inn__startswith=digits)
-    if query.isdigit():
-        condition |= Q(pk=int(query)) if len(query) < 10 else Q()
+    digits = _phone_digits(query)
+    terms = [digits] if digits else query.split(" ")
+    condition = Q(*(Q(search_text__contains=term) for term in terms))
+    if query.isdigit() and len(query) < 10:
+        condition |= Q(pk=int(query))
     results = client_queryset().filter(condition).order_by("name")
     return results[:limit] if limit else results
 

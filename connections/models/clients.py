@@ -63,9 +63,13 @@ class ClientCard(models.Model):
     # The workflow (issue: connection standard) adds the transitions; a card starts here.
     stage = FSMField(_("stage"), max_length=24, choices=Stage.choices, default=Stage.COMMERCIAL)
     notes = models.TextField(_("notes"), blank=True)
+    # Name, phones, INN, email and address in one lower-cased line, so the search box is one
+    # trigram-indexed LIKE per word on PostgreSQL (see refresh_search_text).
+    search_text = models.TextField(editable=False, blank=True, default="")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    history = HistoricalRecords(bases=[AuditedHistory], excluded_fields=["updated_at"])
+    history = HistoricalRecords(bases=[AuditedHistory],
+                                excluded_fields=["updated_at", "search_text"])
 
     class Meta:
         verbose_name = _("client card")
@@ -73,8 +77,8 @@ class ClientCard(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["phone"]),
-            models.Index(fields=["inn"]),
-            models.Index(fields=["stage", "branch"]),
+            models.Index(fields=["-created_at"]),
+            models.Index(fields=["stage", "-created_at"]),
             models.Index(fields=["lead_manager", "stage"]),
         ]
         constraints = [
@@ -87,6 +91,22 @@ class ClientCard(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        self.refresh_search_text()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
+        super().save(*args, **kwargs)
+
+    def refresh_search_text(self) -> None:
+        """Rebuild ``search_text``; bulk writers call this themselves. The phone is there as
+        dialled both ways (7912… and 8912…)."""
+        digits = self.phone.lstrip("+")
+        local = "8" + digits[1:] if digits.startswith("7") else ""
+        building = self.building
+        parts = (self.name, digits, local, self.inn, self.email, building.street.name,
+                 building.house, self.premises)
+        self.search_text = " ".join(part for part in parts if part).casefold()
 
     @property
     def phone_display(self) -> str:

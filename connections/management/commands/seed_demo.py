@@ -596,7 +596,10 @@ def seed_clients(s: Seeder) -> None:
     pks: list[int] = []
     for start in range(0, len(drafts), BATCH_SIZE):
         chunk = drafts[start:start + BATCH_SIZE]
-        # bulk_create: no per-row save(), no history rows (see the module docstring).
+        # bulk_create: no per-row save(), no history rows (see the module docstring), so
+        # the search text save() keeps is built here.
+        for draft in chunk:
+            draft.card.refresh_search_text()
         ClientCard.objects.bulk_create([d.card for d in chunk])
         stamps, referrals = [], []
         for draft in chunk:
