@@ -1,0 +1,7 @@
+"""Signals billing sends; handlers live where the reaction belongs (dunning lifts a block,
+referrals credit a bonus). Sent inside the posting transaction."""
+
+from django.dispatch import Signal
+
+# payment=Payment, account=Account (locked, balance already updated)
+payment_received = Signal()

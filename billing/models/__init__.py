@@ -1,0 +1,13 @@
+from .accounts import Account, AccountService, Pause, Subscription
+from .bank import BankStatement, BankTransfer
+from .catalog import Promotion, Service, Tariff
+from .config import BillingSettings
+from .documents import Document, DocumentCounter
+from .dunning import Claim, Notice, PromisedPayment
+from .ledger import LedgerEntry, Payment
+
+__all__ = [
+    "Account", "AccountService", "BankStatement", "BankTransfer", "BillingSettings", "Claim",
+    "Document", "DocumentCounter", "LedgerEntry", "Notice", "Pause", "Payment",
+    "PromisedPayment", "Promotion", "Service", "Subscription", "Tariff",
+]

@@ -1,0 +1,107 @@
+"""Taking and cancelling payments (M3, C3): idempotent per channel and external id."""
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing import events
+from billing.models import Account, LedgerEntry, Payment
+from billing.money import to_money
+from ispcrm.errors import RuleViolation
+
+from .ledger import lock_account, post
+
+MAX_PAYMENT = Decimal("10000000.00")
+
+
+def parse_amount(value) -> Decimal:
+    """A positive sum with at most two decimals, or a ValidationError naming the problem."""
+    try:
+        amount = Decimal(str(value).strip().replace(",", ".").replace("\u00a0", "")
+                         .replace(" ", ""))
+    except (InvalidOperation, ValueError) as exc:
+        raise ValidationError(_("Not an amount: %(value)s."), params={"value": value},
+                              code="invalid") from exc
+    if not amount.is_finite():
+        raise ValidationError(_("Not an amount: %(value)s."), params={"value": value},
+                              code="invalid")
+    if amount <= 0:
+        raise ValidationError(_("The amount must be more than zero."), code="min_value")
+    if amount.as_tuple().exponent < -2:
+        raise ValidationError(_("At most two decimals (kopecks)."), code="max_decimal_places")
+    if amount > MAX_PAYMENT:
+        raise ValidationError(_("The amount is too large."), code="max_value")
+    return to_money(amount)
+
+
+def payment_accept(*, account: Account, amount, channel: str, external_id: str,
+                   paid_at: datetime | None = None, payer: str = "", comment: str = "",
+                   actor=None) -> tuple[Payment, bool]:
+    """Credit a payment. Returns (payment, created): the same channel and external id again
+    returns the first payment and credits nothing; with another amount or account it is a
+    RuleViolation (409)."""
+    amount = parse_amount(amount)
+    if channel not in Payment.Channel.values:
+        raise ValidationError({"channel": _("Unknown channel.")})
+    external_id = external_id.strip()
+    if not external_id:
+        raise ValidationError({"external_id": _("This field is required.")})
+    with transaction.atomic():
+        existing = Payment.objects.filter(channel=channel, external_id=external_id).first()
+        if existing is not None:
+            return _same_payment(existing, account, amount), False
+        # The account lock serialises payments to one account: each adds to the committed
+        # balance, and two deliveries of one payment meet at the unique key below.
+        account = lock_account(account.pk)
+        if account.status == Account.Status.CLOSED:
+            raise RuleViolation(_("The account is closed."), code="account_closed")
+        try:
+            with transaction.atomic():
+                payment = Payment.objects.create(
+                    account=account, amount=amount, channel=channel, external_id=external_id,
+                    paid_at=paid_at or timezone.now(), payer=payer[:255],
+                    comment=comment[:255], taken_by=actor)
+        except IntegrityError:
+            existing = Payment.objects.get(channel=channel, external_id=external_id)
+            return _same_payment(existing, account, amount), False
+        post(account=account, kind=LedgerEntry.Kind.PAYMENT, amount=amount,
+             description=_("Payment: %(channel)s") % {"channel": payment.get_channel_display()},
+             idem_key=f"pay:{payment.pk}", payment=payment, actor=actor)
+        events.payment_received.send(sender=Payment, payment=payment, account=account)
+    return payment, True
+
+
+def _same_payment(existing: Payment, account: Account, amount: Decimal) -> Payment:
+    if existing.amount != amount or existing.account_id != account.pk:
+        raise RuleViolation(
+            _("This payment id was already used for %(amount)s to account %(number)s.")
+            % {"amount": existing.amount, "number": existing.account.number},
+            code="payment_conflict")
+    return existing
+
+
+def payment_cancel(*, payment: Payment, reason: str, actor) -> Payment:
+    """Cancel a mistaken payment with a reversing entry (the original entry stays)."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the payment is cancelled.")})
+    with transaction.atomic():
+        account = lock_account(payment.account_id)
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if payment.status == Payment.Status.CANCELLED:
+            return payment  # already done: cancelling twice changes nothing
+        post(account=account, kind=LedgerEntry.Kind.CORRECTION, amount=-payment.amount,
+             description=_("Payment of %(date)s cancelled: %(reason)s")
+             % {"date": timezone.localtime(payment.paid_at).strftime("%d.%m.%Y"),
+                "reason": reason},
+             idem_key=f"pay:{payment.pk}:cancel", payment=payment, actor=actor)
+        payment.status = Payment.Status.CANCELLED
+        payment.cancelled_at = timezone.now()
+        payment.cancelled_by = actor
+        payment.cancel_reason = reason[:255]
+        payment.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason"])
+    return payment
