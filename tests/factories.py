@@ -1,5 +1,8 @@
 """Factories for test data: every object valid by default, override what the test is about."""
 
+import datetime
+from decimal import Decimal
+
 import factory
 from django.contrib.auth.models import Group
 
@@ -82,3 +85,33 @@ class ClientCardFactory(factory.django.DjangoModelFactory):
     building = factory.SubFactory(BuildingFactory)
     premises = factory.Sequence(lambda n: str(n + 1))
     branch = factory.SubFactory(BranchFactory, city=factory.SelfAttribute("..building.street.city"))
+
+
+class TariffFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "billing.Tariff"
+
+    name = factory.Sequence(lambda n: f"Домашний {n}")
+    monthly_fee = Decimal("600.00")
+    connection_fee = Decimal("1000.00")
+    speed_mbps = 100
+    valid_from = datetime.date(2024, 1, 1)
+
+
+def make_account(*, tariff=None, status="active", balance=Decimal("0"), client=None,
+                 activated_on=datetime.date(2026, 1, 1), number=None):
+    """An account with a subscription from ``activated_on``, and a balance that the ledger
+    agrees with (an opening correction entry)."""
+    from billing.models import Account, LedgerEntry, Subscription
+
+    client = client or ClientCardFactory(stage="active")
+    account = Account.objects.create(number=number or str(10_000_000 + client.pk),
+                                     client=client, status=status, activated_on=activated_on)
+    Subscription.objects.create(account=account, tariff=tariff or TariffFactory(),
+                                start=activated_on)
+    if balance:
+        LedgerEntry.objects.create(account=account, kind="correction", amount=balance,
+                                   description="opening balance")
+        Account.objects.filter(pk=account.pk).update(balance=balance)
+        account.balance = balance
+    return account

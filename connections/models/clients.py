@@ -100,12 +100,13 @@ class ClientCard(models.Model):
 
     def refresh_search_text(self) -> None:
         """Rebuild ``search_text``; bulk writers call this themselves. The phone is there as
-        dialled both ways (7912… and 8912…)."""
+        dialled both ways (7912… and 8912…); the account number once billing opened one."""
         digits = self.phone.lstrip("+")
         local = "8" + digits[1:] if digits.startswith("7") else ""
         building = self.building
+        account = getattr(self, "account", None) if self.pk else None  # billing adds it
         parts = (self.name, digits, local, self.inn, self.email, building.street.name,
-                 building.house, self.premises)
+                 building.house, self.premises, account.number if account else "")
         self.search_text = " ".join(part for part in parts if part).casefold()
 
     @property

@@ -1,0 +1,368 @@
+"""The account's life: opened at the contract, activated, tariff changes, voluntary pauses,
+blocking for debt and closing. Every money effect is a ledger posting with an idempotency
+key, so repeating an operation (a retried request, a re-run job) never charges twice.
+
+Proration is by days of the calendar month (billing.money.prorate); the monthly run charges
+whole months in advance (billing.services.charges)."""
+
+from datetime import date, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.models import Account, LedgerEntry, Pause, Promotion, Subscription, Tariff
+from billing.money import ZERO, month_start, next_month_start, prorate
+from connections.models import ClientCard
+from ispcrm.errors import RuleViolation
+
+from .ledger import lock_account, post
+from .pricing import fee_description, monthly_price, subscription_on
+
+CHARGE = LedgerEntry.Kind.CHARGE
+MAX_PAUSE_DAYS = 90
+
+
+def account_number_for(client_id: int) -> str:
+    """Eight digits that people can say on the phone: 10,000,000 + the client card id."""
+    return str(10_000_000 + client_id)
+
+
+def _promotion_for(tariff: Tariff, client: ClientCard, day: date, new_client: bool):
+    candidates = (Promotion.objects.filter(valid_from__lte=day)
+                  .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=day))
+                  .filter(Q(tariff__isnull=True) | Q(tariff=tariff))
+                  .filter(Q(districts__isnull=True) | Q(districts=client.building.district_id))
+                  .order_by("-discount_percent", "pk").distinct())
+    if not new_client:
+        candidates = candidates.filter(new_clients_only=False)
+    return candidates.first()
+
+
+def _subscribe(*, account: Account, tariff: Tariff, start: date, actor,
+               new_client: bool = False) -> Subscription:
+    promotion = _promotion_for(tariff, account.client, start, new_client)
+    discount_until = None
+    if promotion:
+        months = start.replace(day=1)
+        for _i in range(promotion.months):
+            months = next_month_start(months)
+        discount_until = months
+    return Subscription.objects.create(
+        account=account, tariff=tariff, start=start, promotion=promotion,
+        discount_percent=promotion.discount_percent if promotion else 0,
+        discount_until=discount_until, created_by=actor)
+
+
+def _check_tariff(tariff: Tariff, client: ClientCard, day: date) -> None:
+    if not tariff.is_open(day):
+        raise ValidationError({"tariff": _("The tariff «%(name)s» is not on sale.")
+                               % {"name": tariff.name}})
+    if not tariff.sold_for(client.connection_type):
+        raise ValidationError({"tariff": _("The tariff «%(name)s» is not sold for this "
+                                           "connection type.") % {"name": tariff.name}})
+    if tariff.segment not in (Tariff.Segment.ANY, client.kind):
+        raise ValidationError({"tariff": _("The tariff «%(name)s» is for another kind of "
+                                           "client.") % {"name": tariff.name}})
+
+
+@transaction.atomic
+def account_open(*, client: ClientCard, tariff: Tariff, actor, connection_fee=None,
+                 today: date | None = None) -> Account:
+    """Open the account when the contract is signed: status pending, the tariff chosen, the
+    connection fee charged (the tariff's unless another is agreed)."""
+    today = today or timezone.localdate()
+    if Account.objects.filter(client=client).exists():
+        raise RuleViolation(_("The client already has an account."), code="account_exists")
+    _check_tariff(tariff, client, today)
+    account = Account.objects.create(number=account_number_for(client.pk), client=client)
+    _subscribe(account=account, tariff=tariff, start=today, actor=actor, new_client=True)
+    fee = tariff.connection_fee if connection_fee is None else connection_fee
+    post(account=account, kind=CHARGE, amount=-fee, period=month_start(today),
+         charge_kind=LedgerEntry.ChargeKind.CONNECTION, idem_key="conn",
+         description=_("Connection fee"), actor=actor)
+    client.save(update_fields=["search_text"])  # the account number becomes searchable
+    return account
+
+
+def _charge_rest_of_month(account: Account, day: date, key: str, actor) -> None:
+    """Charge the tariff (and services) for day..end of its month, once per ``key``."""
+    period = month_start(day)
+    subscription = subscription_on(account, day)
+    if subscription is None:
+        raise RuleViolation(_("The account has no tariff on %(day)s.")
+                            % {"day": day.strftime("%d.%m.%Y")}, code="no_tariff")
+    last = next_month_start(day) - timedelta(days=1)
+    post(account=account, kind=CHARGE, period=period, charge_kind=LedgerEntry.ChargeKind.MONTHLY,
+         amount=-prorate(monthly_price(subscription, period), period, day, last),
+         description=fee_description(subscription.tariff.name, period), idem_key=key,
+         actor=actor)
+    for item in account.services.select_related("service").filter(start__lte=day).filter(
+            Q(end__isnull=True) | Q(end__gt=day)):
+        post(account=account, kind=CHARGE, period=period, service=item.service,
+             charge_kind=LedgerEntry.ChargeKind.SERVICE,
+             amount=-prorate(item.service.monthly_fee, period, day, last),
+             description=item.service.name, idem_key=f"{key}:svc:{item.service_id}",
+             actor=actor)
+
+
+def _fee_key(period: date) -> str:
+    """The key of the month's tariff charge; the monthly run uses the same one."""
+    return f"fee:{period:%Y-%m}"
+
+
+def _month_billed(account: Account, period: date) -> bool:
+    return LedgerEntry.objects.filter(account=account, idem_key=_fee_key(period)).exists()
+
+
+@transaction.atomic
+def account_activate(*, account: Account, actor, on: date | None = None) -> Account:
+    """Take the client into service: monthly charges start, the first month prorated."""
+    on = on or timezone.localdate()
+    account = lock_account(account.pk)
+    if account.status == Account.Status.ACTIVE:
+        return account
+    if account.status != Account.Status.PENDING:
+        raise RuleViolation(_("Only a pending account can be activated."), code="not_pending")
+    Subscription.objects.filter(account=account, start__gt=on, end__isnull=True).update(start=on)
+    account.status = Account.Status.ACTIVE
+    account.activated_on = on
+    account.save(update_fields=["status", "activated_on"])
+    _charge_rest_of_month(account, on, _fee_key(month_start(on)), actor)
+    return account
+
+
+@transaction.atomic
+def tariff_change(*, account: Account, tariff: Tariff, actor, from_next_period: bool = False,
+                  today: date | None = None) -> Subscription:
+    """Move to another tariff from tomorrow (the rest of the month recalculated by days) or
+    from the first day of next month. Replaces any change already scheduled."""
+    today = today or timezone.localdate()
+    account = lock_account(account.pk)
+    if account.status == Account.Status.CLOSED:
+        raise RuleViolation(_("The account is closed."), code="account_closed")
+    _check_tariff(tariff, account.client, today)
+    start = next_month_start(today) if from_next_period else today + timedelta(days=1)
+    Subscription.objects.filter(account=account, start__gt=today).delete()  # a scheduled one
+    current = subscription_on(account, today)
+    if current is not None and current.tariff_id == tariff.pk:
+        Subscription.objects.filter(pk=current.pk).update(end=None)
+        raise RuleViolation(_("The account is already on this tariff."), code="same_tariff")
+    if current is not None:
+        current.end = start
+        current.save(update_fields=["end"])
+    new = _subscribe(account=account, tariff=tariff, start=start, actor=actor)
+    period = month_start(start)
+    if (account.status == Account.Status.ACTIVE and start.month == today.month
+            and _month_billed(account, period)):
+        last = next_month_start(start) - timedelta(days=1)
+        old_part = prorate(monthly_price(current, period), period, start, last) if current else ZERO
+        new_part = prorate(monthly_price(new, period), period, start, last)
+        post(account=account, kind=CHARGE, period=period,
+             charge_kind=LedgerEntry.ChargeKind.PRORATION, amount=old_part - new_part,
+             description=_("Tariff changed to «%(new)s» from %(day)s: the rest of the month "
+                           "recalculated") % {"new": tariff.name,
+                                              "day": start.strftime("%d.%m.%Y")},
+             idem_key=f"chg:{new.pk}", actor=actor)
+    return new
+
+
+@transaction.atomic
+def tariff_change_cancel(*, account: Account, actor, today: date | None = None) -> None:
+    """Cancel a change that has not started yet; the current tariff goes on."""
+    today = today or timezone.localdate()
+    account = lock_account(account.pk)
+    scheduled = Subscription.objects.filter(account=account, start__gt=today)
+    if not scheduled.exists():
+        raise RuleViolation(_("No tariff change is scheduled."), code="nothing_scheduled")
+    scheduled.delete()
+    current = subscription_on(account, today)
+    if current is not None:
+        current.end = None
+        current.save(update_fields=["end"])
+
+
+# --- voluntary pause (C5) -----------------------------------------------------------------
+@transaction.atomic
+def pause_start(*, account: Account, start: date, end: date, actor,
+                today: date | None = None) -> Pause:
+    """Pause service from ``start`` (today or later) until ``end`` (exclusive), 1–90 days:
+    the unused monthly fee comes back, the tariff's pause fee is charged instead."""
+    today = today or timezone.localdate()
+    account = lock_account(account.pk)
+    if account.status != Account.Status.ACTIVE:
+        raise RuleViolation(_("Only an active account can be paused."), code="not_active")
+    if start < today:
+        raise ValidationError({"start": _("A pause cannot start in the past.")})
+    days = (end - start).days
+    if not 1 <= days <= MAX_PAUSE_DAYS:
+        raise ValidationError({"end": _("A pause lasts from 1 to %(max)s days.")
+                               % {"max": MAX_PAUSE_DAYS}})
+    if account.pauses.filter(resumed_on__isnull=True, end__gt=today).exists():
+        raise RuleViolation(_("A pause is already planned."), code="pause_exists")
+    pause = Pause.objects.create(account=account, start=start, end=end, created_by=actor)
+    if start == today:
+        _enter_pause(account, pause, actor)
+    return pause
+
+
+def _enter_pause(account: Account, pause: Pause, actor) -> None:
+    account.status = Account.Status.PAUSED
+    account.save(update_fields=["status"])
+    period = month_start(pause.start)
+    last = next_month_start(pause.start) - timedelta(days=1)
+    subscription = subscription_on(account, pause.start)
+    if _month_billed(account, period) and subscription is not None:
+        post(account=account, kind=CHARGE, period=period,
+             charge_kind=LedgerEntry.ChargeKind.PRORATION,
+             amount=prorate(monthly_price(subscription, period), period, pause.start, last),
+             description=_("Pause from %(day)s: the monthly fee for the rest of the month "
+                           "returned") % {"day": pause.start.strftime("%d.%m.%Y")},
+             idem_key=f"pause:{pause.pk}:refund", actor=actor)
+    charge_pause_fee(account, pause, period, actor)
+
+
+def charge_pause_fee(account: Account, pause: Pause, period: date, actor=None) -> None:
+    """The pause fee for the paused days of ``period`` (also used by the monthly run)."""
+    subscription = subscription_on(account, max(pause.start, period))
+    if subscription is None or not subscription.tariff.pause_fee:
+        return
+    last_paused = (pause.resumed_on or pause.end) - timedelta(days=1)
+    post(account=account, kind=CHARGE, period=period, charge_kind=LedgerEntry.ChargeKind.PAUSE,
+         amount=-prorate(subscription.tariff.pause_fee, period, max(pause.start, period),
+                         last_paused),
+         description=_("Pause fee for %(month)s") % {"month": period.strftime("%m.%Y")},
+         idem_key=f"pausefee:{pause.pk}:{period:%Y-%m}", actor=actor)
+
+
+@transaction.atomic
+def pause_resume(*, account: Account, actor, today: date | None = None) -> Account:
+    """End the pause today (early, or on its planned day): service and the fee resume for
+    the rest of the month; pause fee for days not paused comes back."""
+    today = today or timezone.localdate()
+    account = lock_account(account.pk)
+    pause = account.pauses.filter(resumed_on__isnull=True, start__lte=today).order_by(
+        "-start").first()
+    if account.status != Account.Status.PAUSED or pause is None:
+        raise RuleViolation(_("The account is not paused."), code="not_paused")
+    period = month_start(today)
+    pause_fee_key = f"pausefee:{pause.pk}:{period:%Y-%m}"
+    charged_fee = LedgerEntry.objects.filter(account=account, idem_key=pause_fee_key).first()
+    pause.resumed_on = today
+    pause.save(update_fields=["resumed_on"])
+    if charged_fee is not None and today < pause.end:
+        subscription = subscription_on(account, today)
+        last_planned = min(pause.end - timedelta(days=1), next_month_start(today) - timedelta(1))
+        post(account=account, kind=CHARGE, period=period,
+             charge_kind=LedgerEntry.ChargeKind.PRORATION,
+             amount=prorate(subscription.tariff.pause_fee, period, today, last_planned),
+             description=_("Pause ended early: pause fee for unused days returned"),
+             idem_key=f"pause:{pause.pk}:fee-refund", actor=actor)
+    account.status = Account.Status.ACTIVE
+    account.save(update_fields=["status"])
+    # Paused over the 1st: the month was not billed, so this is the month's fee charge.
+    key = (f"pause:{pause.pk}:resume" if _month_billed(account, period)
+           else _fee_key(period))
+    _charge_rest_of_month(account, today, key, actor)
+    return account
+
+
+def pauses_due(today: date) -> tuple[int, int]:
+    """Start the pauses planned for today and end the ones whose last day has passed (daily
+    job). Returns (started, resumed)."""
+    started = resumed = 0
+    for pause in Pause.objects.filter(start__lte=today, end__gt=today, resumed_on__isnull=True,
+                                      account__status=Account.Status.ACTIVE):
+        with transaction.atomic():
+            account = lock_account(pause.account_id)
+            if account.status == Account.Status.ACTIVE:
+                _enter_pause(account, pause, None)
+                started += 1
+    for pause in Pause.objects.filter(end__lte=today, resumed_on__isnull=True,
+                                      account__status=Account.Status.PAUSED):
+        pause_resume(account=pause.account, actor=None, today=today)
+        resumed += 1
+    return started, resumed
+
+
+# --- blocking for debt (SP-7) -------------------------------------------------------------
+@transaction.atomic
+def account_block(*, account: Account, actor=None, today: date | None = None) -> Account:
+    """Suspend service for debt. The month already charged is not returned."""
+    today = today or timezone.localdate()
+    account = lock_account(account.pk)
+    if account.status == Account.Status.BLOCKED:
+        return account
+    if account.status != Account.Status.ACTIVE:
+        raise RuleViolation(_("Only an active account can be blocked."), code="not_active")
+    if account.never_block:
+        raise RuleViolation(_("The client is marked «never block»."), code="never_block")
+    account.status = Account.Status.BLOCKED
+    account.blocked_on = today
+    account.save(update_fields=["status", "blocked_on"])
+    return account
+
+
+@transaction.atomic
+def account_unblock(*, account: Account, actor=None, today: date | None = None) -> Account:
+    """Restore service; a month not billed while blocked is charged from today."""
+    today = today or timezone.localdate()
+    account = lock_account(account.pk)
+    if account.status != Account.Status.BLOCKED:
+        return account
+    account.status = Account.Status.ACTIVE
+    account.blocked_on = None
+    account.debt_notice_on = None
+    account.block_due_on = None
+    account.save(update_fields=["status", "blocked_on", "debt_notice_on", "block_due_on"])
+    period = month_start(today)
+    if not _month_billed(account, period):
+        _charge_rest_of_month(account, today, _fee_key(period), actor)
+    return account
+
+
+# --- closing ------------------------------------------------------------------------------
+@transaction.atomic
+def account_close(*, account: Account, actor, on: date | None = None) -> Account:
+    """Stop service from ``on``: the month's fee for the days from ``on`` comes back, nothing
+    is charged after; a credit left on the balance is booked as a refund to pay out, a debt
+    stays for collection."""
+    on = on or timezone.localdate()
+    account = lock_account(account.pk)
+    if account.status == Account.Status.CLOSED:
+        return account
+    period = month_start(on)
+    last = next_month_start(on) - timedelta(days=1)
+    charged = {e.idem_key: e for e in LedgerEntry.objects.filter(
+        account=account, kind=CHARGE, period=period,
+        charge_kind__in=[LedgerEntry.ChargeKind.MONTHLY, LedgerEntry.ChargeKind.SERVICE])}
+    subscription = subscription_on(account, on)
+    if _fee_key(period) in charged and subscription is not None:
+        post(account=account, kind=CHARGE, period=period, charge_kind=LedgerEntry.ChargeKind.FINAL,
+             amount=prorate(monthly_price(subscription, period), period, on, last),
+             description=_("Contract ended %(day)s: the monthly fee for the rest of the month "
+                           "returned") % {"day": on.strftime("%d.%m.%Y")},
+             idem_key="final:fee", actor=actor)
+    for entry in charged.values():
+        if entry.service_id:
+            service = entry.service
+            post(account=account, kind=CHARGE, period=period,
+                 charge_kind=LedgerEntry.ChargeKind.FINAL,
+                 amount=prorate(service.monthly_fee, period, on, last),
+                 description=_("Contract ended: %(service)s for the rest of the month "
+                               "returned") % {"service": service.name},
+                 idem_key=f"final:svc:{service.pk}", actor=actor)
+    Subscription.objects.filter(account=account, start__gte=on).delete()
+    Subscription.objects.filter(account=account, end__isnull=True).update(end=on)
+    Subscription.objects.filter(account=account, end__gt=on).update(end=on)
+    account.services.filter(Q(end__isnull=True) | Q(end__gt=on)).update(end=on)
+    if account.balance > 0:
+        post(account=account, kind=LedgerEntry.Kind.REFUND, amount=-account.balance,
+             description=_("Remaining balance to be paid back to the client"),
+             idem_key="final:refund", actor=actor)
+    account.status = Account.Status.CLOSED
+    account.closed_on = on
+    account.save(update_fields=["status", "closed_on"])
+    return account
