@@ -98,7 +98,7 @@ def test_two_runs_at_once_in_separate_connections_charge_once():
         try:
             barrier.wait()
             charge_run(day=NOVEMBER, batch_size=7)
-        except Exception as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:
             errors.append(exc)
         finally:
             connection.close()
