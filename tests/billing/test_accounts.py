@@ -26,7 +26,7 @@ from tests.factories import ClientCardFactory, TariffFactory, make_account
 pytestmark = pytest.mark.django_db
 
 
-def D(value):  # noqa: N802 - reads like a literal
+def D(value):
     return Decimal(value)
 
 
