@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class BillingConfig(AppConfig):
     name = "billing"
     verbose_name = _("Billing")
+
+    def ready(self) -> None:
+        from . import events
+        from .services import dunning
+
+        events.payment_received.connect(dunning.on_payment_received,
+                                        dispatch_uid="billing.dunning.payment")

@@ -37,24 +37,42 @@ _EDIT_CONTACTS = ("connections.add_clientcontact", "connections.change_clientcon
                   "connections.delete_clientcontact")
 _EDIT_CLIENTS = ("connections.add_clientcard", "connections.change_clientcard", *_EDIT_CONTACTS)
 _VIEW_STAFF = ("ispcrm.view_user", "ispcrm.view_branch", "ispcrm.view_city")
+_VIEW_BILLING = ("billing.view_tariff", "billing.view_service", "billing.view_promotion",
+                 "billing.view_account", "billing.view_subscription",
+                 "billing.view_accountservice", "billing.view_pause", "billing.view_ledgerentry",
+                 "billing.view_payment", "billing.view_notice", "billing.view_claim",
+                 "billing.view_document", "billing.view_promisedpayment")
+_TAKE_PAYMENTS = ("billing.add_payment",)
+_MANAGE_ACCOUNTS = ("billing.change_account", "billing.add_pause", "billing.add_subscription",
+                    "billing.add_accountservice", "billing.add_promisedpayment")
+_MANAGE_CATALOG = ("billing.add_tariff", "billing.change_tariff", "billing.add_service",
+                   "billing.change_service", "billing.add_promotion", "billing.change_promotion")
+_ACCOUNTING = ("billing.change_payment", "billing.add_ledgerentry", "billing.add_bankstatement",
+               "billing.view_bankstatement", "billing.view_banktransfer",
+               "billing.change_banktransfer", "billing.view_billingsettings")
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
-    MANAGER: (*_VIEW_ADDRESSES, *_EDIT_ADDRESSES, *_VIEW_CLIENTS, *_EDIT_CLIENTS),
+    MANAGER: (*_VIEW_ADDRESSES, *_EDIT_ADDRESSES, *_VIEW_CLIENTS, *_EDIT_CLIENTS,
+              *_VIEW_BILLING, *_TAKE_PAYMENTS, *_MANAGE_ACCOUNTS),
     HEAD_OF_SALES: (*_VIEW_ADDRESSES, *_EDIT_ADDRESSES, *_VIEW_CLIENTS, *_EDIT_CLIENTS,
-                    *_VIEW_STAFF),
+                    *_VIEW_STAFF, *_VIEW_BILLING, *_TAKE_PAYMENTS, *_MANAGE_ACCOUNTS,
+                    *_MANAGE_CATALOG),
     COMMERCIAL_DIRECTOR: (*_VIEW_ADDRESSES, *_EDIT_ADDRESSES, *_VIEW_CLIENTS, *_EDIT_CLIENTS,
-                          *_VIEW_STAFF),
-    NOC_HEAD: (*_VIEW_ADDRESSES, *_EDIT_ADDRESSES, *_VIEW_CLIENTS),
-    TECHNICAL_DIRECTOR: (*_VIEW_ADDRESSES, *_EDIT_ADDRESSES, *_VIEW_CLIENTS, *_VIEW_STAFF),
-    CHIEF_ENGINEER: (*_VIEW_ADDRESSES, *_EDIT_ADDRESSES, *_VIEW_CLIENTS),
-    CREW_LEADER: (*_VIEW_ADDRESSES, *_VIEW_CLIENTS),
+                          *_VIEW_STAFF, *_VIEW_BILLING, *_MANAGE_ACCOUNTS, *_MANAGE_CATALOG),
+    NOC_HEAD: (*_VIEW_ADDRESSES, *_EDIT_ADDRESSES, *_VIEW_CLIENTS, "billing.view_tariff"),
+    TECHNICAL_DIRECTOR: (*_VIEW_ADDRESSES, *_EDIT_ADDRESSES, *_VIEW_CLIENTS, *_VIEW_STAFF,
+                         "billing.view_tariff"),
+    CHIEF_ENGINEER: (*_VIEW_ADDRESSES, *_EDIT_ADDRESSES, *_VIEW_CLIENTS, "billing.view_tariff"),
+    CREW_LEADER: (*_VIEW_ADDRESSES, *_VIEW_CLIENTS, "billing.view_tariff"),
     SUBSCRIBER_DEPT: (*_VIEW_ADDRESSES, *_VIEW_CLIENTS, "connections.change_clientcard",
-                      *_EDIT_CONTACTS),
-    ACCOUNTANT: (*_VIEW_ADDRESSES, *_VIEW_CLIENTS),
-    SUPPORT: (*_VIEW_ADDRESSES, *_VIEW_CLIENTS, *_EDIT_CONTACTS),
-    DIRECTOR: (*_VIEW_ADDRESSES, *_VIEW_CLIENTS, *_VIEW_STAFF,
-               "ispcrm.view_calendarday"),
-    LAWYER: (*_VIEW_ADDRESSES, *_VIEW_CLIENTS),
+                      *_EDIT_CONTACTS, *_VIEW_BILLING, *_TAKE_PAYMENTS, *_MANAGE_ACCOUNTS),
+    ACCOUNTANT: (*_VIEW_ADDRESSES, *_VIEW_CLIENTS, *_VIEW_BILLING, *_TAKE_PAYMENTS,
+                 *_ACCOUNTING),
+    SUPPORT: (*_VIEW_ADDRESSES, *_VIEW_CLIENTS, *_EDIT_CONTACTS, *_VIEW_BILLING),
+    DIRECTOR: (*_VIEW_ADDRESSES, *_VIEW_CLIENTS, *_VIEW_STAFF, *_VIEW_BILLING,
+               "ispcrm.view_calendarday", "billing.view_bankstatement",
+               "billing.view_banktransfer"),
+    LAWYER: (*_VIEW_ADDRESSES, *_VIEW_CLIENTS, *_VIEW_BILLING),
 }
 
 

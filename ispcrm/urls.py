@@ -10,6 +10,7 @@ from . import views
 
 api_v1 = [
     path("", include("connections.api.urls")),
+    path("", include("billing.api.urls")),
 ]
 
 urlpatterns = [

@@ -1,5 +1,5 @@
 """The database itself keeps the ledger append-only: an UPDATE (and on PostgreSQL a DELETE)
-of an entry is refused, whoever tries. A correction is a new entry.
+of an entry is refused, whoever tries, as an integrity error. A correction is a new entry.
 
 SQLite gets the UPDATE guard only: the test runner empties tables with DELETE there, while on
 PostgreSQL it uses TRUNCATE, which row triggers do not see."""
@@ -10,7 +10,8 @@ MESSAGE = "ledger entries are append-only: post a correction instead"
 
 POSTGRES = [
     f"""CREATE OR REPLACE FUNCTION billing_ledger_append_only() RETURNS trigger AS $$
-        BEGIN RAISE EXCEPTION '{MESSAGE}'; END $$ LANGUAGE plpgsql""",
+        BEGIN RAISE EXCEPTION '{MESSAGE}' USING ERRCODE = 'restrict_violation'; END
+        $$ LANGUAGE plpgsql""",
     """CREATE TRIGGER billing_ledger_append_only BEFORE UPDATE OR DELETE
         ON billing_ledgerentry FOR EACH ROW EXECUTE FUNCTION billing_ledger_append_only()""",
 ]

@@ -1,7 +1,8 @@
 """Taking and cancelling payments (M3, C3): idempotent per channel and external id."""
 
+import re
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -16,19 +17,17 @@ from ispcrm.errors import RuleViolation
 from .ledger import lock_account, post
 
 MAX_PAYMENT = Decimal("10000000.00")
+AMOUNT = re.compile(r"-?\d{1,12}(\.\d+)?")
 
 
 def parse_amount(value) -> Decimal:
-    """A positive sum with at most two decimals, or a ValidationError naming the problem."""
-    try:
-        amount = Decimal(str(value).strip().replace(",", ".").replace("\u00a0", "")
-                         .replace(" ", ""))
-    except (InvalidOperation, ValueError) as exc:
-        raise ValidationError(_("Not an amount: %(value)s."), params={"value": value},
-                              code="invalid") from exc
-    if not amount.is_finite():
+    """A positive sum in roubles with at most two decimals ("1500", "1 500,50"), or a
+    ValidationError naming the problem. No exponents, no infinities."""
+    text = str(value).strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
+    if not AMOUNT.fullmatch(text):
         raise ValidationError(_("Not an amount: %(value)s."), params={"value": value},
                               code="invalid")
+    amount = Decimal(text)
     if amount <= 0:
         raise ValidationError(_("The amount must be more than zero."), code="min_value")
     if amount.as_tuple().exponent < -2:
@@ -44,7 +43,10 @@ def payment_accept(*, account: Account, amount, channel: str, external_id: str,
     """Credit a payment. Returns (payment, created): the same channel and external id again
     returns the first payment and credits nothing; with another amount or account it is a
     RuleViolation (409)."""
-    amount = parse_amount(amount)
+    try:
+        amount = parse_amount(amount)
+    except ValidationError as exc:
+        raise ValidationError({"amount": exc.error_list}) from exc
     if channel not in Payment.Channel.values:
         raise ValidationError({"channel": _("Unknown channel.")})
     external_id = external_id.strip()

@@ -1,0 +1,10 @@
+from rest_framework.routers import SimpleRouter
+
+from .views import AccountViewSet, PaymentViewSet, TariffViewSet
+
+router = SimpleRouter()
+router.register("tariffs", TariffViewSet, basename="tariff")
+router.register("accounts", AccountViewSet, basename="account")
+router.register("payments", PaymentViewSet, basename="payment")
+
+urlpatterns = router.urls

@@ -1,0 +1,64 @@
+from django.db.models import F, Sum, Window
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from billing.models import Account, LedgerEntry, Payment, Tariff
+from billing.services.payments import payment_accept
+
+from .serializers import (
+    AccountSerializer,
+    LedgerEntrySerializer,
+    PaymentInSerializer,
+    PaymentSerializer,
+    TariffSerializer,
+)
+
+
+class TariffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Tariffs, the ones on sale first."""
+
+    serializer_class = TariffSerializer
+    queryset = Tariff.objects.order_by("-valid_from", "monthly_fee")
+
+
+class AccountViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = AccountSerializer
+    queryset = Account.objects.select_related("client")
+    lookup_field = "number"
+
+    @extend_schema(responses=LedgerEntrySerializer(many=True))
+    @action(detail=True, methods=["get"], serializer_class=LedgerEntrySerializer)
+    def ledger(self, request, number=None):
+        """Every entry, oldest first, with the balance after each (entries sum to it)."""
+        account = self.get_object()
+        running = Window(Sum("amount"), order_by=[F("created_at").asc(), F("id").asc()])
+        entries = (LedgerEntry.objects.filter(account=account)
+                   .annotate(balance_after=running).order_by("created_at", "id"))
+        page = self.paginate_queryset(entries)
+        return self.get_paginated_response(LedgerEntrySerializer(page, many=True).data)
+
+
+class PaymentViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin,
+                     viewsets.GenericViewSet):
+    """Payments from cash desks, banks, card gateways and terminals (M3, C3)."""
+
+    queryset = Payment.objects.select_related("account")
+    serializer_class = PaymentSerializer
+
+    @extend_schema(request=PaymentInSerializer, responses={201: PaymentSerializer,
+                                                          200: PaymentSerializer})
+    def create(self, request, *args, **kwargs):
+        data = PaymentInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        account = get_object_or_404(Account, number=fields["account"].strip())
+        payment, created = payment_accept(
+            account=account, amount=fields["amount"], channel=fields["channel"],
+            external_id=fields["external_id"], paid_at=fields.get("paid_at"),
+            payer=fields.get("payer", ""), actor=request.user)
+        payment.account.refresh_from_db(fields=["balance"])
+        return Response(PaymentSerializer(payment).data,
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

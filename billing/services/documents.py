@@ -1,0 +1,341 @@
+"""Invoices and acts of services rendered (SP-8, M8): numbering, the monthly issue from the
+ledger, and the PDF.
+
+A document is a snapshot of the period's charges: its lines are stored when it is issued, so
+it prints the same forever. Numbers run per series and year (``СЧ-2026-000123``), come from a
+locked counter row, and are never reused (STYLE 8)."""
+
+import itertools
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+
+from billing.documents_text import (
+    amount_in_words_ru,
+    format_date,
+    format_money,
+    format_quantity,
+    month_year,
+)
+from billing.models import (
+    BillingSettings,
+    Document,
+    DocumentCounter,
+    LedgerEntry,
+    Subscription,
+    Tariff,
+)
+from billing.money import ZERO, month_start, next_month_start, to_money
+
+SERIES_PREFIX = {Document.Kind.INVOICE: "СЧ", Document.Kind.ACT: "АКТ"}
+# Accounts whose documents are written in one transaction: bounds the time the series
+# counters stay locked and the memory a run holds.
+BATCH_SIZE = 500
+# Debian's fonts-dejavu-core; settings.DOCUMENT_FONT_DIR may point elsewhere (bundled TTFs).
+DEFAULT_FONT_DIR = "/usr/share/fonts/truetype/dejavu"
+
+
+# --- Numbers ---------------------------------------------------------------------------------
+
+def series_for(kind: str, issued_on: date) -> str:
+    """``СЧ-2026``: the series of a kind of document in the year it is issued."""
+    return f"{SERIES_PREFIX[kind]}-{issued_on.year}"
+
+
+def format_number(series: str, number: int) -> str:
+    return f"{series}-{number:06d}"
+
+
+def _lock_counter(series: str) -> DocumentCounter:
+    """The series' counter row, locked (SELECT … FOR UPDATE) until the caller's transaction
+    ends, so two issuers in one series take turns and neither sees a number the other took.
+    The first use of a series creates the row; two first uses at once both try to INSERT,
+    the unique constraint refuses the later one (inside a savepoint, so its transaction
+    survives) and it then locks the row the other made."""
+    for _attempt in range(3):
+        counter = DocumentCounter.objects.select_for_update().filter(series=series).first()
+        if counter is not None:
+            return counter
+        try:
+            with transaction.atomic():
+                DocumentCounter.objects.create(series=series)
+        except IntegrityError:
+            pass  # created concurrently: lock that one on the next pass
+    raise RuntimeError(f"could not lock the document counter {series!r}")
+
+
+def next_number(series: str) -> int:
+    """The next number of ``series``. Call it inside the transaction that saves the document:
+    the counter row stays locked until that commits, and a rollback gives the number back
+    together with the document (so no number is ever used twice or skipped by a failure)."""
+    with transaction.atomic():
+        counter = _lock_counter(series)
+        counter.last_number += 1
+        counter.save(update_fields=["last_number"])
+        return counter.last_number
+
+
+# --- Issuing ---------------------------------------------------------------------------------
+
+_MONTHLY_UNIT = "мес."
+_SERVICE_UNIT = "усл."
+
+
+def _line_name(entry: LedgerEntry, tariff_name: str | None, period: date) -> tuple[str, str]:
+    """What a charge is called on the document, and its unit."""
+    month = month_year(period)
+    kind = entry.charge_kind
+    if kind == LedgerEntry.ChargeKind.MONTHLY:
+        if tariff_name:
+            return (f"Услуги доступа к сети Интернет по тарифу «{tariff_name}» за {month}",
+                    _MONTHLY_UNIT)
+        return f"Абонентская плата за {month}", _MONTHLY_UNIT
+    if kind == LedgerEntry.ChargeKind.SERVICE and entry.service is not None:
+        return f"{entry.service.name} за {month}", _MONTHLY_UNIT
+    if kind == LedgerEntry.ChargeKind.PAUSE:
+        return (f"Абонентская плата в период приостановки обслуживания за {month}",
+                _MONTHLY_UNIT)
+    if kind == LedgerEntry.ChargeKind.CONNECTION:
+        return "Подключение к сети Интернет", _SERVICE_UNIT
+    # Recalculations and final settlements: the charge run's own words say what they are.
+    return entry.description, _SERVICE_UNIT
+
+
+def document_lines(entries: list[LedgerEntry], tariff_name: str | None,
+                   period: date) -> list[dict]:
+    """Document lines from charge entries. A charge is negative in the ledger and positive on
+    the document; a recalculation in the client's favour is a negative line. Money is stored
+    as strings ("1500.00"): JSON has no decimals."""
+    lines = []
+    for entry in entries:
+        name, unit = _line_name(entry, tariff_name, period)
+        amount = to_money(-entry.amount)
+        lines.append({"name": name, "quantity": "1", "unit": unit, "price": str(amount),
+                      "amount": str(amount)})
+    return lines
+
+
+@dataclass
+class _Plan:
+    account_id: int
+    lines: list[dict]
+    total: Decimal
+    hours_included: Decimal | None
+
+
+def _tariffs_in_force(account_ids: list[int], period: date) -> dict[int, Tariff]:
+    """Per account, the tariff of the subscription in force on the period's first day, else
+    of the first one that started within the period. One query."""
+    subscriptions = (Subscription.objects.select_related("tariff")
+                     .filter(account_id__in=account_ids, start__lt=next_month_start(period))
+                     .filter(Q(end__isnull=True) | Q(end__gt=period))
+                     .order_by("account_id", "start"))
+    chosen: dict[int, Subscription] = {}
+    for sub in subscriptions:  # by start: the last one from before the month wins
+        if sub.account_id not in chosen or sub.start <= period:
+            chosen[sub.account_id] = sub
+    return {account_id: sub.tariff for account_id, sub in chosen.items()}
+
+
+def _plans(batch: list[tuple[int, list[LedgerEntry]]], period: date) -> list[_Plan]:
+    tariffs = _tariffs_in_force([account_id for account_id, _entries in batch], period)
+    plans = []
+    for account_id, entries in batch:
+        tariff = tariffs.get(account_id)
+        lines = document_lines(entries, tariff.name if tariff else None, period)
+        total = sum((Decimal(line["amount"]) for line in lines), ZERO)
+        if total <= ZERO:
+            continue  # only recalculations in the client's favour: nothing to bill
+        hours = tariff.included_hours if tariff is not None else None
+        plans.append(_Plan(account_id, lines, total, hours))
+    return plans
+
+
+def _create_numbered(counter: DocumentCounter, fields: dict) -> bool:
+    """Insert one document with the counter's next free number, skipping numbers already
+    taken (a counter set back by hand). False when the account already has the document."""
+    for _attempt in range(100):
+        number = counter.last_number + 1
+        try:
+            with transaction.atomic():  # savepoint: a refused insert leaves the batch alive
+                Document.objects.create(number=format_number(counter.series, number), **fields)
+        except IntegrityError:
+            if Document.objects.filter(account_id=fields["account_id"], kind=fields["kind"],
+                                       period=fields["period"]).exists():
+                return False
+            counter.last_number = number  # the number is taken: never use it again
+            continue
+        counter.last_number = number
+        return True
+    raise RuntimeError(f"no free number in the series {counter.series!r}")
+
+
+def _issue_batch(plans: list[_Plan], period: date, issued_on: date) -> int:
+    kinds = sorted(SERIES_PREFIX, key=lambda kind: series_for(kind, issued_on))
+    with transaction.atomic():
+        # Lock the counters first, always in the same order (no deadlock between two runs).
+        # Whoever issues in these series holds these locks until commit, so the check for
+        # existing documents below sees everything a concurrent run has written.
+        counters = {kind: _lock_counter(series_for(kind, issued_on)) for kind in kinds}
+        account_ids = [plan.account_id for plan in plans]
+        existing = set(Document.objects.filter(account_id__in=account_ids, period=period)
+                       .values_list("account_id", "kind"))
+        created = 0
+        for kind in kinds:
+            counter = counters[kind]
+            first = counter.last_number
+            new = []
+            for plan in plans:
+                if (plan.account_id, kind) in existing:
+                    continue
+                new.append(Document(
+                    kind=kind, account_id=plan.account_id, period=period, issued_on=issued_on,
+                    total=plan.total, lines=plan.lines, hours_included=plan.hours_included,
+                    number=format_number(counter.series, first + len(new) + 1)))
+            try:
+                with transaction.atomic():  # savepoint for the fallback below
+                    Document.objects.bulk_create(new)
+                counter.last_number = first + len(new)
+                created += len(new)
+            except IntegrityError:
+                # Someone wrote documents without the counter lock (the admin, a counter set
+                # back): one by one, skipping taken numbers and documents that exist.
+                counter.last_number = first
+                for doc in new:
+                    fields = {"kind": kind, "account_id": doc.account_id, "period": period,
+                              "issued_on": issued_on, "total": doc.total, "lines": doc.lines,
+                              "hours_included": doc.hours_included}
+                    created += _create_numbered(counter, fields)
+            counter.save(update_fields=["last_number"])
+    return created
+
+
+def monthly_documents_issue(*, period: date, issued_on: date | None = None) -> int:
+    """An invoice and an act for every account charged for ``period`` (a month), dated its
+    last day unless ``issued_on`` is given. Idempotent: documents an account already has for
+    the month are skipped, so a run can be repeated or resumed. Returns how many were made.
+
+    One query streams the month's charges ordered by account; per batch of accounts one
+    query reads their tariffs and one the documents they already have."""
+    period = month_start(period)
+    issued_on = issued_on or next_month_start(period) - timedelta(days=1)
+    charges = (LedgerEntry.objects.filter(kind=LedgerEntry.Kind.CHARGE, period=period)
+               .select_related("service").order_by("account_id", "created_at", "id")
+               .iterator(chunk_size=2000))
+    by_account = ((account_id, list(entries)) for account_id, entries
+                  in itertools.groupby(charges, key=lambda entry: entry.account_id))
+    created = 0
+    while batch := list(itertools.islice(by_account, BATCH_SIZE)):
+        plans = _plans(batch, period)
+        if plans:
+            created += _issue_batch(plans, period, issued_on)
+    return created
+
+
+# --- PDF -------------------------------------------------------------------------------------
+
+def _font_dir() -> Path:
+    return Path(getattr(settings, "DOCUMENT_FONT_DIR", DEFAULT_FONT_DIR))
+
+
+def _allowed_roots() -> list[Path]:
+    from django.contrib.staticfiles.finders import get_finders
+
+    roots = [_font_dir(), Path(settings.STATIC_ROOT)]
+    for finder in get_finders():
+        for storage in getattr(finder, "storages", {}).values():
+            location = getattr(storage, "location", None)
+            if location:
+                roots.append(Path(location))
+    return [root.resolve() for root in roots]
+
+
+def _local_fetcher():
+    """A WeasyPrint URL fetcher that reads only our static files and the document fonts, and
+    refuses every other URL — no network access, no other local file, whatever a document
+    happens to contain."""
+    from weasyprint.urls import URLFetcher
+
+    roots = _allowed_roots()
+
+    class LocalOnlyFetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            parts = urlsplit(url)
+            if parts.scheme != "file":
+                raise ValueError(f"documents load only local files, not {url}")
+            path = Path(unquote(parts.path)).resolve()
+            if not any(path.is_relative_to(root) for root in roots):
+                raise ValueError(f"not a static or font file: {url}")
+            return super().fetch(url, headers)
+
+    return LocalOnlyFetcher()
+
+
+def _party(name: str, inn: str = "", kpp: str = "", address: str = "") -> dict:
+    return {"name": name, "inn": inn, "kpp": kpp, "address": address}
+
+
+def document_context(document: Document) -> dict:
+    """Everything a document template prints, already in Russian document formats."""
+    company = BillingSettings.current()
+    client = document.account.client
+    lines = [
+        {"index": index, "name": line["name"], "unit": line["unit"],
+         "quantity": format_quantity(Decimal(line["quantity"])),
+         "price": format_money(Decimal(line["price"])),
+         "amount": format_money(Decimal(line["amount"]))}
+        for index, line in enumerate(document.lines, start=1)
+    ]
+    hours = None
+    if document.hours_included is not None:
+        hours = {"included": format_quantity(document.hours_included),
+                 "spent": (format_quantity(document.hours_spent)
+                           if document.hours_spent is not None else None)}
+    return {
+        "document": document,
+        "number": document.number,
+        "date": format_date(document.issued_on),
+        "month": month_year(document.period),
+        "company": company,
+        "supplier": _party(company.company_name, company.company_inn, company.company_kpp,
+                           company.company_address),
+        "buyer": _party(client.name, client.inn, client.kpp, client.address),
+        "account_number": document.account.number,
+        "lines": lines,
+        "count": len(lines),
+        "total": format_money(document.total),
+        "total_in_words": amount_in_words_ru(document.total),
+        "hours": hours,
+        "font_dir": _font_dir().as_uri(),
+    }
+
+
+TEMPLATES = {
+    Document.Kind.INVOICE: "billing/documents/invoice.html",
+    Document.Kind.ACT: "billing/documents/act.html",
+}
+
+
+def document_html(document: Document) -> str:
+    return render_to_string(TEMPLATES[document.kind], document_context(document))
+
+
+def document_pdf(document: Document) -> bytes:
+    """The document as a PDF (A4, the Russian form of an invoice or act)."""
+    from weasyprint import HTML  # heavy import: only where a PDF is made
+
+    base_url = Path(settings.STATIC_ROOT).resolve().as_uri() + "/"
+    return HTML(string=document_html(document), base_url=base_url,
+                url_fetcher=_local_fetcher()).write_pdf()
+
+
+def document_filename(document: Document) -> str:
+    """``invoice-СЧ-2026-000123.pdf``"""
+    return f"{document.kind}-{document.number}.pdf"
