@@ -8,7 +8,11 @@ class BillingConfig(AppConfig):
 
     def ready(self) -> None:
         from . import events
-        from .services import dunning
+        from .services import dunning, referrals
 
         events.payment_received.connect(dunning.on_payment_received,
                                         dispatch_uid="billing.dunning.payment")
+        events.payment_received.connect(referrals.on_payment_received,
+                                        dispatch_uid="billing.referrals.payment")
+        events.account_activated.connect(referrals.on_account_activated,
+                                         dispatch_uid="billing.referrals.activated")

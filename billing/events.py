@@ -5,3 +5,6 @@ from django.dispatch import Signal
 
 # payment=Payment, account=Account (locked, balance already updated)
 payment_received = Signal()
+
+# account=Account (locked), after it was taken into service
+account_activated = Signal()

@@ -17,4 +17,17 @@ app.conf.beat_schedule = {
         "task": "ispcrm.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=10),
     },
+    # Daily, not only on the 1st: a run is idempotent, so a missed day is caught up.
+    "billing-apply-pauses": {
+        "task": "billing.tasks.apply_pauses",
+        "schedule": crontab(hour=0, minute=5),
+    },
+    "billing-charges": {
+        "task": "billing.tasks.run_charges",
+        "schedule": crontab(hour=0, minute=15),
+    },
+    "billing-monthly-documents": {
+        "task": "billing.tasks.issue_monthly_documents",
+        "schedule": crontab(day_of_month=1, hour=6, minute=0),
+    },
 }

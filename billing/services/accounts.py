@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing import events
 from billing.models import Account, LedgerEntry, Pause, Promotion, Subscription, Tariff
 from billing.money import ZERO, month_start, next_month_start, prorate
 from connections.models import ClientCard
@@ -131,6 +132,7 @@ def account_activate(*, account: Account, actor, on: date | None = None) -> Acco
     account.activated_on = on
     account.save(update_fields=["status", "activated_on"])
     _charge_rest_of_month(account, on, _fee_key(month_start(on)), actor)
+    events.account_activated.send(sender=Account, account=account)
     return account
 
 
