@@ -7,9 +7,12 @@ class BillingConfig(AppConfig):
     verbose_name = _("Billing")
 
     def ready(self) -> None:
-        from . import events
+        from connections import demo as connections_demo
+
+        from . import demo, events
         from .services import dunning, referrals
 
+        connections_demo.register(demo.seed_billing)
         events.payment_received.connect(dunning.on_payment_received,
                                         dispatch_uid="billing.dunning.payment")
         events.payment_received.connect(referrals.on_payment_received,

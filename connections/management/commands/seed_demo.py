@@ -27,6 +27,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
+from connections import demo
 from connections.models import (
     Building,
     ClientCard,
@@ -619,7 +620,7 @@ def seed_clients(s: Seeder) -> None:
             s.log(f"clients: {len(pks)}/{len(drafts)} ({time.monotonic() - started:.1f} s)")
 
 
-# Run in this order; a later issue's section (tariffs, accounts) is appended here.
+# Run in this order; higher apps' sections (billing…) follow, see connections/demo.py.
 SECTIONS: tuple[Callable[[Seeder], None], ...] = (
     seed_org, seed_staff, seed_addresses, seed_clients,
 )
@@ -656,7 +657,7 @@ class Command(BaseCommand):
         # One transaction: an interrupted seed leaves nothing half-made, and SQLite commits
         # 100,000 rows far faster in one go.
         with transaction.atomic():
-            for section in SECTIONS:
+            for section in (*SECTIONS, *demo.extra_sections):
                 section(seeder)
         self.info(self.style.SUCCESS(f"Done in {time.monotonic() - started:.1f} s."))
         self.summary()
