@@ -28,7 +28,9 @@ class BankStatementResultSerializer(serializers.ModelSerializer):
         }
 
 
-class ErrorSerializer(serializers.Serializer):
+class BankStatementErrorSerializer(serializers.Serializer):
+    """The API's error shape (for the schema); 400s also carry ``file``."""
+
     detail = serializers.CharField()
     code = serializers.CharField()
 
@@ -44,14 +46,15 @@ class BankStatementImportView(APIView):
 
     @extend_schema(
         operation_id="bank_statements_create",
-        tags=["billing"],
         request={"multipart/form-data": BankStatementUploadSerializer},
         responses={
             201: BankStatementResultSerializer,
-            400: OpenApiResponse(ErrorSerializer, description="Malformed or too large file; "
-                                 "the detail names the line."),
-            401: OpenApiResponse(ErrorSerializer, description="No credentials."),
-            403: OpenApiResponse(ErrorSerializer, description="The role may not import."),
+            400: OpenApiResponse(BankStatementErrorSerializer,
+                                 description="Malformed, empty or too large file; the detail "
+                                             "names the line."),
+            401: OpenApiResponse(BankStatementErrorSerializer, description="No credentials."),
+            403: OpenApiResponse(BankStatementErrorSerializer,
+                                 description="The role may not import statements."),
         },
         examples=[OpenApiExample("Imported", response_only=True, status_codes=["201"],
                                  value={"id": 7, "imported": 3, "duplicates": 0,

@@ -1,5 +1,7 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from .bank import BankStatementImportView
 from .views import AccountViewSet, PaymentViewSet, TariffViewSet
 
 router = SimpleRouter()
@@ -7,4 +9,7 @@ router.register("tariffs", TariffViewSet, basename="tariff")
 router.register("accounts", AccountViewSet, basename="account")
 router.register("payments", PaymentViewSet, basename="payment")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    path("bank-statements/", BankStatementImportView.as_view(), name="bank-statement-import"),
+]

@@ -144,18 +144,17 @@ def _accounts_by_number(docs: list[ParsedDocument]) -> dict[str, Account]:
 
 
 def _accounts_by_inn(docs: list[ParsedDocument]) -> dict[str, Account | None]:
-    """For each payer INN: the account of the only client card with that INN, or None when
-    several cards share it (the accountant must choose)."""
+    """For each payer INN: the open account of the only client card with that INN, or None
+    when several cards share it (the accountant must choose)."""
     inns = {doc.payer_inn for doc in docs if doc.payer_inn.strip("0")}
     if not inns:
         return {}
     found: dict[str, Account | None] = {}
     cards = (ClientCard.objects.filter(inn__in=inns, account__isnull=False)
-             .select_related("account"))
+             .exclude(account__status=Account.Status.CLOSED).select_related("account"))
     for card in cards:
         found[card.inn] = None if card.inn in found else card.account
-    return {inn: account for inn, account in found.items()
-            if account is None or account.status != Account.Status.CLOSED}
+    return found
 
 
 def _match(doc: ParsedDocument, by_number: dict[str, Account],

@@ -38,6 +38,8 @@ SERIES_PREFIX = {Document.Kind.INVOICE: "СЧ", Document.Kind.ACT: "АКТ"}
 # Accounts whose documents are written in one transaction: bounds the time the series
 # counters stay locked and the memory a run holds.
 BATCH_SIZE = 500
+# Charges read from the database at a time (a server-side cursor on PostgreSQL).
+CHUNK_SIZE = 2000
 # Debian's fonts-dejavu-core; settings.DOCUMENT_FONT_DIR may point elsewhere (bundled TTFs).
 DEFAULT_FONT_DIR = "/usr/share/fonts/truetype/dejavu"
 
@@ -228,7 +230,7 @@ def monthly_documents_issue(*, period: date, issued_on: date | None = None) -> i
     issued_on = issued_on or next_month_start(period) - timedelta(days=1)
     charges = (LedgerEntry.objects.filter(kind=LedgerEntry.Kind.CHARGE, period=period)
                .select_related("service").order_by("account_id", "created_at", "id")
-               .iterator(chunk_size=2000))
+               .iterator(chunk_size=CHUNK_SIZE))
     by_account = ((account_id, list(entries)) for account_id, entries
                   in itertools.groupby(charges, key=lambda entry: entry.account_id))
     created = 0

@@ -1,0 +1,42 @@
+"""Billing's periodic jobs. Thin: parse the arguments, call a service (ARCHITECTURE:
+Celery tasks); each job is also a management command for running by hand."""
+
+from datetime import date, timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from billing.money import month_start
+from billing.services.documents import monthly_documents_issue
+
+
+def previous_month(today: date | None = None) -> date:
+    today = today or timezone.localdate()
+    return month_start(month_start(today) - timedelta(days=1))
+
+
+@shared_task
+def issue_monthly_documents(period_iso: str | None = None) -> int:
+    """Invoices and acts for a month ("2026-11" or "2026-11-01"; default: last month).
+    Idempotent, so beat may fire it twice and a crashed run may simply be run again."""
+    period = (date.fromisoformat(period_iso[:7] + "-01") if period_iso
+              else previous_month())
+    return monthly_documents_issue(period=period)
+
+
+@shared_task
+def run_charges(day_iso: str | None = None) -> int:
+    """The monthly charge run (default: today). Safe to repeat: beat fires it daily, so a
+    day the workers were down is caught up the next morning."""
+    from billing.services.charges import charge_run
+
+    day = date.fromisoformat(day_iso) if day_iso else timezone.localdate()
+    return charge_run(day=day).total
+
+
+@shared_task
+def apply_pauses(day_iso: str | None = None) -> tuple[int, int]:
+    """Start the voluntary pauses planned for today and resume the finished ones."""
+    from billing.services.accounts import pauses_due
+
+    return pauses_due(date.fromisoformat(day_iso) if day_iso else timezone.localdate())
