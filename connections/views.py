@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from connections import selectors
+from connections import cards, selectors
 from connections.forms import ClientCardForm, ClientContactForm
 from connections.models import Building, ClientCard, ConnectionType, Stage
 from connections.services.clients import client_create, client_update, contact_create
@@ -71,6 +71,7 @@ def client_detail(request, pk: int):
         "history": selectors.client_history(card)[:30],
         "neighbours": [other for other in selectors.building_clients(card.building)
                        if other.pk != card.pk][:10],
+        "sections": cards.render_sections(request, card),
     })
 
 
