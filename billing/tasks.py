@@ -40,3 +40,13 @@ def apply_pauses(day_iso: str | None = None) -> tuple[int, int]:
     from billing.services.accounts import pauses_due
 
     return pauses_due(date.fromisoformat(day_iso) if day_iso else timezone.localdate())
+
+
+@shared_task
+def run_dunning(day_iso: str | None = None) -> dict:
+    """The daily dunning job (SP-7; default: today): debt notices, blocks, claims. Safe to
+    repeat the same day: nothing is sent or blocked twice."""
+    from billing.services.dunning import dunning_run
+
+    day = date.fromisoformat(day_iso) if day_iso else timezone.localdate()
+    return dunning_run(today=day).as_dict()

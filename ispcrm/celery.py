@@ -26,6 +26,11 @@ app.conf.beat_schedule = {
         "task": "billing.tasks.run_charges",
         "schedule": crontab(hour=0, minute=15),
     },
+    # Within working hours (Moscow 09:30 is 08:30–18:30 across Russia): no notices at night.
+    "billing-dunning": {
+        "task": "billing.tasks.run_dunning",
+        "schedule": crontab(hour=9, minute=30),
+    },
     "billing-monthly-documents": {
         "task": "billing.tasks.issue_monthly_documents",
         "schedule": crontab(day_of_month=1, hour=6, minute=0),

@@ -1,19 +1,429 @@
 """Chasing debts (SP-7): notice, block after N working days, claim, and lifting it all when
-the client pays."""
+the client pays.
 
+The daily job ``dunning_run(today=…)`` walks an active account in debt through:
+
+1. **debt notice** — sent once; the block is due N working days later (the tariff's
+   ``dunning_days`` or the billing settings'), counted on the production calendar of the
+   client's branch. The notice names that day: «оплатите до 04.12.2026».
+2. **block** on that day (``account_block``) unless the debt is gone, a deferral or a
+   promised payment covers the day, or the client is marked «never block» (such clients get
+   the notice, without the threat, and are never blocked).
+3. **claim** (претензия) ``claim_after_days`` calendar days after the block, numbered in its
+   own series (``ПР-2026-000012``).
+
+A payment that covers the debt lifts it all at once (``on_payment_received``). Staff may
+grant a **deferral** or the client a **promised payment** (once a calendar month): both keep
+the service on through their last day; a block that was due earlier then comes the day
+after it (a client who was blocked is unblocked at once).
+
+Every message is a ``Notice`` row whatever came of it. Email goes to the card's email, and
+to the phone by SMS when there is no email or the email failed. In the daily job a message
+is sent inside the account's transaction, because what it changes depends on it: a debt
+notice that could not be delivered does not start the term (the next run tries again). A
+service called by a person (payment, deferral, promised payment) sends after its commit, so
+a rolled-back operation tells the client nothing and the account lock is not held while a
+gateway answers.
+
+Client-facing texts are Russian whatever the staff's interface language is, as documents
+are (billing.documents_text)."""
+
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from functools import partial
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from billing.models import Account
+from billing.documents_text import format_date, format_money
+from billing.models import Account, BillingSettings, Claim, Notice, PromisedPayment
+from billing.money import month_start
+from ispcrm import notifications
+from ispcrm.errors import RuleViolation
+from ispcrm.workcalendar import WorkCalendar
 
-from .accounts import account_unblock
+from .accounts import account_block, account_unblock
+from .documents import format_number, next_number
+from .ledger import lock_account
+from .pricing import subscription_on
+
+logger = logging.getLogger(__name__)
+
+ACTIVE = Account.Status.ACTIVE
+BLOCKED = Account.Status.BLOCKED
+CLAIM_SERIES = "ПР"
+MAX_DEFERRAL_DAYS = 30
+_ONE_DAY = timedelta(days=1)
+
+
+# --- Messages -------------------------------------------------------------------------------
+
+def _rub(amount) -> str:
+    return f"{format_money(amount)} ₽"
+
+
+def _debt_text(account: Account, pay_by: date) -> tuple[str, str]:
+    text = (f"Задолженность по лицевому счёту {account.number} составляет "
+            f"{_rub(-account.balance)}. Пожалуйста, оплатите до {format_date(pay_by)}")
+    text += "." if account.never_block else ", иначе доступ будет приостановлен."
+    return f"Задолженность по лицевому счёту {account.number}", text
+
+
+def _blocked_text(account: Account) -> tuple[str, str]:
+    return ("Доступ приостановлен",
+            f"Доступ по лицевому счёту {account.number} приостановлен из-за задолженности "
+            f"{_rub(-account.balance)}. Доступ восстановится сразу после оплаты.")
+
+
+def _unblocked_text(account: Account) -> tuple[str, str]:
+    return ("Доступ восстановлен",
+            f"Оплата получена, доступ по лицевому счёту {account.number} восстановлен. "
+            "Спасибо!")
+
+
+def _claim_text(account: Account, claim: Claim) -> tuple[str, str]:
+    return (f"Претензия № {claim.number}",
+            f"Претензия № {claim.number} от {format_date(claim.created_on)}. Задолженность по "
+            f"лицевому счёту {account.number} составляет {_rub(claim.debt)}, доступ "
+            f"приостановлен с {format_date(account.blocked_on)}. Просим погасить "
+            "задолженность; в противном случае она будет взыскана в установленном законом "
+            "порядке.")
+
+
+def _grace_text(account: Account, lead: str, until: date) -> str:
+    """The end of a deferral or promised-payment message: pay by its last day, or else."""
+    text = f"{lead} Пожалуйста, оплатите задолженность {_rub(-account.balance)} до этой даты"
+    if account.never_block or account.block_due_on is None:
+        return text + "."
+    return text + f", иначе с {format_date(account.block_due_on)} доступ будет приостановлен."
+
+
+# --- Delivery -------------------------------------------------------------------------------
+
+def _routes(account: Account) -> list[tuple[str, str]]:
+    client = account.client
+    routes = []
+    if client.email:
+        routes.append((Notice.Channel.EMAIL, client.email))
+    if client.phone:
+        routes.append((Notice.Channel.SMS, client.phone))
+    return routes
+
+
+def _deliver(account: Account, kind: str, subject: str, text: str, actor=None) -> Notice:
+    """Send by email, else (or if that failed) by SMS; a ``Notice`` row per attempt. Returns
+    the last one: ``status`` tells whether the client got the message."""
+    notice = None
+    for channel, recipient in _routes(account):
+        result = notifications.send(channel=channel, recipient=recipient, subject=subject,
+                                    text=text)
+        notice = Notice.objects.create(
+            account=account, kind=kind, channel=channel, recipient=recipient,
+            subject=subject[:255], text=text, error=result.error[:255], sent_by=actor,
+            status=Notice.Status.SENT if result.ok else Notice.Status.FAILED)
+        if result.ok:
+            return notice
+    if notice is None:
+        notice = Notice.objects.create(
+            account=account, kind=kind, channel=Notice.Channel.SMS, recipient="",
+            subject=subject[:255], text=text, status=Notice.Status.FAILED,
+            error="no email or phone on the client card", sent_by=actor)
+    return notice
+
+
+def _deliver_later(account_id: int, kind: str, subject: str, text: str, actor) -> None:
+    _deliver(Account.objects.select_related("client").get(pk=account_id), kind, subject,
+             text, actor)
+
+
+def _deliver_on_commit(account: Account, kind: str, subject: str, text: str, actor) -> None:
+    # robust: a failure after the commit is logged; the caller's operation has happened.
+    transaction.on_commit(partial(_deliver_later, account.pk, kind, subject, text, actor),
+                          robust=True)
+
+
+# --- Shared state changes -------------------------------------------------------------------
+
+def _save(account: Account, fields: list[str], actor=None) -> None:
+    if actor is not None:
+        account._history_user = actor  # simple-history: who, outside a request too
+    account.save(update_fields=fields)
+
+
+def _settle(account: Account, *, actor, today: date) -> bool:
+    """The debt is covered: unblock, drop the running term and any promise, mark open claims
+    settled. The caller holds the account's lock. True when it unblocked."""
+    unblocked = account.status == BLOCKED
+    if unblocked:
+        account = account_unblock(account=account, actor=actor, today=today)
+    fields = [name for name in ("debt_notice_on", "block_due_on", "promised_until")
+              if getattr(account, name) is not None]
+    for name in fields:
+        setattr(account, name, None)
+    if fields:
+        _save(account, fields, actor)
+    Claim.objects.filter(account=account, paid_on__isnull=True).update(paid_on=today)
+    return unblocked
 
 
 def on_payment_received(sender, payment, account: Account, **kwargs) -> None:
     """A payment that covers the debt ends the dunning at once: a blocked account is
-    unblocked and a running notice term is dropped (C3: the balance is right immediately)."""
+    unblocked (and told so), a running notice term is dropped and open claims are marked
+    settled (C3: the balance is right immediately)."""
     if account.balance < 0:
         return
-    if account.status == Account.Status.BLOCKED:
-        account_unblock(account=account, actor=payment.taken_by, today=timezone.localdate())
-    elif account.debt_notice_on or account.block_due_on:
-        Account.objects.filter(pk=account.pk).update(debt_notice_on=None, block_due_on=None)
+    today = timezone.localdate()
+    unblocked = _settle(account, actor=payment.taken_by, today=today)
+    account.refresh_from_db()  # the caller's locked copy: status and balance as now stored
+    if unblocked:
+        _deliver_on_commit(account, Notice.Kind.UNBLOCKED, *_unblocked_text(account),
+                           actor=payment.taken_by)
+
+
+def _hold_until(account: Account, last_day: date, *, notice_on: date) -> None:
+    """Keep the service on through ``last_day``: the running term (or the block just lifted)
+    now ends the day after it, unless it ended later anyway."""
+    account.debt_notice_on = notice_on
+    day_after = last_day + _ONE_DAY
+    account.block_due_on = max(account.block_due_on or day_after, day_after)
+
+
+def _check_debtor(account: Account) -> None:
+    if account.status not in (ACTIVE, BLOCKED):
+        raise RuleViolation(_("Only an active or blocked account can be given time to pay."),
+                            code="not_active")
+    if account.balance >= 0:
+        raise RuleViolation(_("The account has no debt."), code="no_debt")
+
+
+# --- Staff and cabinet operations -----------------------------------------------------------
+
+@transaction.atomic
+def never_block_set(*, account: Account, value: bool, reason: str, actor,
+                    today: date | None = None) -> Account:
+    """Mark a trusted client (school, hospital) «never block», or take the mark off. Their
+    debt is still chased with notices and claims. Marking a blocked account unblocks it;
+    taking the mark off restarts a running term, so the next notice warns of the block."""
+    today = today or timezone.localdate()
+    reason = reason.strip()
+    if value and not reason:
+        raise ValidationError({"reason": _("Say why this client is never blocked.")})
+    account = lock_account(account.pk)
+    new_reason = reason[:255] if value else ""  # the history keeps why it was set
+    if account.never_block == value and account.never_block_reason == new_reason:
+        return account
+    account.never_block, account.never_block_reason = value, new_reason
+    fields = ["never_block", "never_block_reason"]
+    if not value and account.status == ACTIVE and account.debt_notice_on is not None:
+        account.debt_notice_on = account.block_due_on = None
+        fields += ["debt_notice_on", "block_due_on"]
+    _save(account, fields, actor)
+    if value and account.status == BLOCKED:
+        notice_on, due = account.debt_notice_on, account.block_due_on
+        account = account_unblock(account=account, actor=actor, today=today)
+        # The client has had the notice: keep its date so no second one is sent.
+        account.debt_notice_on, account.block_due_on = notice_on, due
+        _save(account, ["debt_notice_on", "block_due_on"], actor)
+        _deliver_on_commit(account, Notice.Kind.UNBLOCKED, *_unblocked_text(account), actor)
+    return account
+
+
+@transaction.atomic
+def deferral_grant(*, account: Account, until: date, reason: str, actor,
+                   today: date | None = None) -> Account:
+    """Defer the payment until ``until`` (inclusive, at most 30 days ahead): no notice and no
+    block through that day. A running term then ends the day after it (a blocked account is
+    unblocked now); with no notice sent yet, the usual notice and term start after it."""
+    today = today or timezone.localdate()
+    reason = reason.strip()
+    errors = {}
+    if not reason:
+        errors["reason"] = _("Say why the payment is deferred.")
+    if until <= today:
+        errors["until"] = _("A deferral ends in the future.")
+    elif until > today + timedelta(days=MAX_DEFERRAL_DAYS):
+        errors["until"] = _("A deferral lasts at most %(days)s days.") % {
+            "days": MAX_DEFERRAL_DAYS}
+    if errors:
+        raise ValidationError(errors)
+    account = lock_account(account.pk)
+    _check_debtor(account)
+    was_blocked, notice_on = account.status == BLOCKED, account.debt_notice_on
+    if was_blocked:
+        account = account_unblock(account=account, actor=actor, today=today)
+    account.deferred_until, account.deferral_reason = until, reason[:255]
+    if was_blocked or notice_on is not None:
+        _hold_until(account, until, notice_on=notice_on or today)
+    _save(account, ["deferred_until", "deferral_reason", "debt_notice_on", "block_due_on"],
+          actor)
+    text = _grace_text(account, f"Оплата по лицевому счёту {account.number} отсрочена до "
+                                f"{format_date(until)} включительно.", until)
+    _deliver_on_commit(account, Notice.Kind.DEFERRAL, "Отсрочка платежа", text, actor)
+    return account
+
+
+@transaction.atomic
+def promised_payment_grant(*, account: Account, actor, today: date | None = None) -> Account:
+    """A promised payment: ``promised_payment_days`` days of service on credit (through
+    ``promised_until`` inclusive), once a calendar month, only with a debt. A blocked
+    account is unblocked at once; unless paid, it is blocked the day after the promise
+    ends (or when its running term ends, if later)."""
+    today = today or timezone.localdate()
+    account = lock_account(account.pk)
+    _check_debtor(account)
+    if account.promised_until is not None and account.promised_until >= today:
+        raise RuleViolation(_("A promised payment is already running."),
+                            code="promised_payment_running")
+    used = RuleViolation(_("A promised payment was already used this month."),
+                         code="promised_payment_used")
+    month = month_start(today)
+    if PromisedPayment.objects.filter(account=account, month=month).exists():
+        raise used
+    until = today + timedelta(days=BillingSettings.current().promised_payment_days)
+    try:
+        with transaction.atomic():  # savepoint: the unique (account, month) is the last word
+            PromisedPayment.objects.create(account=account, granted_on=today, until=until,
+                                           granted_by=actor, month=month)
+    except IntegrityError:
+        raise used from None
+    was_blocked, notice_on = account.status == BLOCKED, account.debt_notice_on
+    if was_blocked:
+        account = account_unblock(account=account, actor=actor, today=today)
+    account.promised_until = until
+    # The promise message below warns of the block, so it counts as the notice if none was.
+    _hold_until(account, until, notice_on=notice_on or today)
+    _save(account, ["promised_until", "debt_notice_on", "block_due_on"], actor)
+    text = _grace_text(account, f"Обещанный платёж подключён: доступ по лицевому счёту "
+                                f"{account.number} сохранится до {format_date(until)} "
+                                "включительно.", until)
+    _deliver_on_commit(account, Notice.Kind.PROMISED, "Обещанный платёж", text, actor)
+    return account
+
+
+# --- The daily job --------------------------------------------------------------------------
+
+@dataclass
+class DunningResult:
+    today: date
+    settled: int = 0  # debts covered other than by a payment (a correction): lifted
+    promises_expired: int = 0
+    notices: int = 0
+    notices_failed: int = 0  # not delivered: the term did not start, tried again next run
+    blocked: int = 0
+    claims: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "today": self.today.isoformat()}
+
+
+def _not_covered(today: date) -> Q:
+    """No deferral and no promised payment keeps the service on today."""
+    return ((Q(deferred_until__isnull=True) | Q(deferred_until__lt=today))
+            & (Q(promised_until__isnull=True) | Q(promised_until__lt=today)))
+
+
+def _open_claim() -> Exists:
+    return Exists(Claim.objects.filter(account=OuterRef("pk"), paid_on__isnull=True))
+
+
+class _Run:
+    def __init__(self, today: date) -> None:
+        self.today = today
+        self.config = BillingSettings.current()
+        self.result = DunningResult(today=today)
+        self._calendars: dict[int, WorkCalendar] = {}
+
+    def calendar(self, account: Account) -> WorkCalendar:
+        branch = account.client.branch
+        if branch.pk not in self._calendars:  # one calendar (one load) per branch and run
+            self._calendars[branch.pk] = WorkCalendar(branch)
+        return self._calendars[branch.pk]
+
+    def term_days(self, account: Account) -> int:
+        subscription = subscription_on(account, self.today)
+        if subscription is not None and subscription.tariff.dunning_days:
+            return subscription.tariff.dunning_days
+        return self.config.dunning_days
+
+    def each(self, step: str, condition: Q, work) -> None:
+        """Find the accounts of a step with one query, then do each in its own transaction.
+        The per-account work (a message, a block) is a loop on purpose: it is a handful of
+        accounts a day, a few thousand after a monthly charge at most, and each needs its
+        own message anyway. Under the lock the account is re-read with the same condition,
+        so one that a payment (or a parallel run) changed meanwhile is skipped. One failing
+        account is logged and counted; the run goes on."""
+        ids = list(Account.objects.filter(condition).order_by("pk").values_list("pk", flat=True))
+        for pk in ids:
+            try:
+                with transaction.atomic():
+                    account = (Account.objects.select_for_update().filter(condition, pk=pk)
+                               .first())
+                    if account is not None:
+                        work(account)
+            except Exception as exc:  # one account must not stop the run
+                logger.exception("Dunning %s failed for account id %s", step, pk)
+                self.result.errors.append(f"{step} {pk}: {type(exc).__name__}: {exc}")
+
+    # The steps, in the order they run --------------------------------------------------
+
+    def settle(self, account: Account) -> None:
+        if _settle(account, actor=None, today=self.today):
+            account.refresh_from_db()
+            _deliver(account, Notice.Kind.UNBLOCKED, *_unblocked_text(account))
+        self.result.settled += 1
+
+    def expire_promise(self, account: Account) -> None:
+        account.promised_until = None  # the block, if due, comes in the block step below
+        _save(account, ["promised_until"])
+        self.result.promises_expired += 1
+
+    def notify(self, account: Account) -> None:
+        due = self.calendar(account).add_working_days(self.today, self.term_days(account))
+        notice = _deliver(account, Notice.Kind.DEBT, *_debt_text(account, due))
+        if notice.status != Notice.Status.SENT:
+            self.result.notices_failed += 1
+            return
+        account.debt_notice_on, account.block_due_on = self.today, due
+        _save(account, ["debt_notice_on", "block_due_on"])
+        self.result.notices += 1
+
+    def block(self, account: Account) -> None:
+        account = account_block(account=account, today=self.today)
+        _deliver(account, Notice.Kind.BLOCKED, *_blocked_text(account))
+        self.result.blocked += 1
+
+    def claim(self, account: Account) -> None:
+        # A fresh read under the lock: a parallel run may have just made the claim.
+        if account.claims.filter(paid_on__isnull=True).exists():
+            return
+        series = f"{CLAIM_SERIES}-{self.today.year}"
+        claim = Claim.objects.create(account=account, created_on=self.today,
+                                     debt=-account.balance,
+                                     number=format_number(series, next_number(series)))
+        _deliver(account, Notice.Kind.CLAIM, *_claim_text(account, claim))
+        self.result.claims += 1
+
+
+def dunning_run(*, today: date) -> DunningResult:
+    """The daily job (beat at 09:30 Moscow time, so nobody is notified at night). Idempotent:
+    a second run on the same day finds nothing new to do (except retrying a debt notice
+    that could not be delivered)."""
+    run = _Run(today)
+    claim_before = today - timedelta(days=run.config.claim_after_days)
+    run.each("settle", Q(balance__gte=0) & (
+        Q(status=BLOCKED) | Q(debt_notice_on__isnull=False) | Q(block_due_on__isnull=False)
+        | Q(promised_until__isnull=False) | _open_claim()), run.settle)
+    run.each("promise", Q(promised_until__lt=today), run.expire_promise)
+    run.each("notice", Q(status=ACTIVE, balance__lt=0, debt_notice_on__isnull=True)
+             & _not_covered(today), run.notify)
+    run.each("block", Q(status=ACTIVE, balance__lt=0, never_block=False,
+                        debt_notice_on__isnull=False, block_due_on__lte=today)
+             & _not_covered(today), run.block)
+    run.each("claim", Q(status=BLOCKED, balance__lt=0, blocked_on__lte=claim_before)
+             & ~_open_claim(), run.claim)
+    return run.result

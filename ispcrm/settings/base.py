@@ -188,7 +188,13 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)  # a dead SMTP server must not hold a job for long
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ispcrm@localhost")
+# SMS and messenger delivery (ispcrm/notifications.py): a dotted path to a backend class.
+# The default only logs the message — replace it in production.
+NOTIFICATION_SMS_BACKEND = env_str("NOTIFICATION_SMS_BACKEND",
+                                   "ispcrm.notifications.LoggingSmsBackend")
+NOTIFICATION_MESSENGER_BACKEND = env_str("NOTIFICATION_MESSENGER_BACKEND", "") or None
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- REST API --------------------------------------------------------------------------------
