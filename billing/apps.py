@@ -7,12 +7,15 @@ class BillingConfig(AppConfig):
     verbose_name = _("Billing")
 
     def ready(self) -> None:
+        from connections import cards
         from connections import demo as connections_demo
 
         from . import demo, events
         from .services import dunning, referrals
+        from .views.card import account_section
 
         connections_demo.register(demo.seed_billing)
+        cards.register(account_section)
         events.payment_received.connect(dunning.on_payment_received,
                                         dispatch_uid="billing.dunning.payment")
         events.payment_received.connect(referrals.on_payment_received,

@@ -12,6 +12,14 @@ def navigation(request):
                   user.has_perm("connections.view_clientcard")))
     items.append((_("Buildings"), reverse("connections:building_list"),
                   user.has_perm("connections.view_building")))
+    items.append((_("Cash desk"), reverse("billing:cashier"),
+                  user.has_perm("billing.add_payment")))
+    items.append((_("Payments"), reverse("billing:payment_list"),
+                  user.has_perm("billing.view_payment")))
+    items.append((_("Bank"), reverse("billing:bank_import"),
+                  user.has_perm("billing.view_bankstatement")))
+    items.append((_("Tariffs"), reverse("billing:tariff_list"),
+                  user.has_perm("billing.view_tariff")))
     items.append((_("Admin"), reverse("admin:index"), user.is_staff))
     path = request.path
     return {

@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
                 ('promised_payment_days', models.PositiveSmallIntegerField(default=3, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(10)], verbose_name='days of service on a promised payment')),
                 ('referral_mode', models.CharField(choices=[('off', 'No referral bonus'), ('fixed', 'A fixed sum when the referred client is activated'), ('percent', "A share of the referred client's payments")], default='fixed', max_length=10, verbose_name='referral bonus')),
                 ('referral_fixed_amount', models.DecimalField(decimal_places=2, default=500, max_digits=14, verbose_name='fixed referral bonus')),
-                ('referral_percent', models.DecimalField(decimal_places=2, default=10, max_digits=5, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)], verbose_name='referral bonus, % of payments')),
+                ('referral_percent', models.DecimalField(decimal_places=2, default=10, max_digits=5, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)], verbose_name='referral bonus, percent of payments')),
                 ('referral_months', models.PositiveSmallIntegerField(default=6, validators=[django.core.validators.MinValueValidator(1)], verbose_name='months the percentage is paid')),
             ],
             options={
@@ -195,7 +195,7 @@ class Migration(migrations.Migration):
                 ('promised_payment_days', models.PositiveSmallIntegerField(default=3, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(10)], verbose_name='days of service on a promised payment')),
                 ('referral_mode', models.CharField(choices=[('off', 'No referral bonus'), ('fixed', 'A fixed sum when the referred client is activated'), ('percent', "A share of the referred client's payments")], default='fixed', max_length=10, verbose_name='referral bonus')),
                 ('referral_fixed_amount', models.DecimalField(decimal_places=2, default=500, max_digits=14, verbose_name='fixed referral bonus')),
-                ('referral_percent', models.DecimalField(decimal_places=2, default=10, max_digits=5, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)], verbose_name='referral bonus, % of payments')),
+                ('referral_percent', models.DecimalField(decimal_places=2, default=10, max_digits=5, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)], verbose_name='referral bonus, percent of payments')),
                 ('referral_months', models.PositiveSmallIntegerField(default=6, validators=[django.core.validators.MinValueValidator(1)], verbose_name='months the percentage is paid')),
                 ('history_id', models.AutoField(primary_key=True, serialize=False)),
                 ('history_date', models.DateTimeField(db_index=True)),

@@ -35,7 +35,7 @@ class BillingSettings(models.Model):
                                      choices=ReferralMode.choices, default=ReferralMode.FIXED)
     referral_fixed_amount = models.DecimalField(_("fixed referral bonus"), **MONEY, default=500)
     referral_percent = models.DecimalField(
-        _("referral bonus, % of payments"), max_digits=5, decimal_places=2, default=10,
+        _("referral bonus, percent of payments"), max_digits=5, decimal_places=2, default=10,
         validators=[MinValueValidator(0), MaxValueValidator(100)])
     referral_months = models.PositiveSmallIntegerField(
         _("months the percentage is paid"), default=6, validators=[MinValueValidator(1)])

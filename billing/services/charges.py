@@ -48,7 +48,7 @@ def _price_rows(period: date) -> list[tuple]:
     combos = (Subscription.objects.filter(start__lte=period)
               .filter(Q(end__isnull=True) | Q(end__gt=period))
               .values_list("tariff_id", "tariff__name", "tariff__monthly_fee", "discount_percent")
-              .distinct())
+              .order_by().distinct())  # no ordering: it would make every row distinct
     rows = []
     for tariff_id, name, fee, discount in combos:
         full = to_money(fee)

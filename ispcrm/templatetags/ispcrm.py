@@ -17,6 +17,10 @@ STATUS_COLOURS = {
     "commercial": "secondary", "expertise": "info", "contract": "primary",
     "installation": "warning", "activation": "warning", "active": "success",
     "network_development": "dark", "cancelled": "light", "terminated": "danger",
+    # accounts (billing): "active" is shared with the stage above
+    "pending": "primary", "blocked": "danger", "paused": "warning", "closed": "dark",
+    # payments and notices
+    "completed": "success", "sent": "success", "failed": "danger",
 }
 
 

@@ -1,0 +1,36 @@
+"""The account's section of the client card (UX: one window per client): balance and status,
+debt and when the block is due, the tariff and the next charge, the latest ledger entries,
+payments, documents, notices and referrals, and the actions the user may take.
+
+Registered in ``BillingConfig.ready()`` through ``connections.cards``."""
+
+from billing.models import Account
+from billing.services.referrals import referral_summary
+
+from .accounts import PROMISED_INTRO, action_forms
+from .common import latest_entries, summary
+
+
+def account_section(request, card) -> dict | None:
+    user = request.user
+    if not user.has_perm("billing.view_account"):
+        return None
+    account = Account.objects.filter(client_id=card.pk).first()
+    if account is None:
+        return None
+    account.client = card
+    return {
+        "template": "billing/partials/account_section.html",
+        **summary(account),
+        "entries": latest_entries(account, 10) if user.has_perm("billing.view_ledgerentry")
+        else None,
+        "payments": (list(account.payments.select_related("taken_by").order_by("-paid_at")[:5])
+                     if user.has_perm("billing.view_payment") else None),
+        "documents": (list(account.documents.order_by("-period", "kind")[:6])
+                      if user.has_perm("billing.view_document") else None),
+        "notices": (list(account.notices.order_by("-sent_at")[:5])
+                    if user.has_perm("billing.view_notice") else None),
+        "referrals": referral_summary(card),
+        "promised_intro": PROMISED_INTRO,
+        **action_forms(request, account),
+    }
