@@ -34,19 +34,28 @@ def main() -> None:
     active = Account.objects.filter(status="active").count()
     print(f"{active} active accounts; period {period:%Y-%m}; database {connection.vendor}")
 
+    # The same rows the run writes: each active account's fee and its services' fees.
     hand_written = """
         INSERT INTO billing_ledgerentry (account_id, kind, amount, created_at, description,
-            period, charge_kind, idem_key)
-        SELECT a.id, 'charge', -t.monthly_fee, now(), 'fee', %s, 'monthly_fee', 'bench'
+            period, charge_kind, idem_key, service_id)
+        SELECT a.id, 'charge', -t.monthly_fee, now(), 'fee', %s, 'monthly_fee', 'bench', NULL
         FROM billing_account a
         JOIN billing_subscription s ON s.account_id = a.id AND s.start <= %s
              AND (s."end" IS NULL OR s."end" > %s)
         JOIN billing_tariff t ON t.id = s.tariff_id
+        WHERE a.status = 'active'
+        UNION ALL
+        SELECT a.id, 'charge', -v.monthly_fee, now(), 'svc', %s, 'service_fee',
+               'bench:' || CAST(v.id AS varchar(20)), v.id
+        FROM billing_account a
+        JOIN billing_accountservice x ON x.account_id = a.id AND x.start <= %s
+             AND (x."end" IS NULL OR x."end" > %s)
+        JOIN billing_service v ON v.id = x.service_id
         WHERE a.status = 'active'"""
     started = time.perf_counter()
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute(hand_written, [period, period, period])
+            cursor.execute(hand_written, [period] * 6)
             rows = cursor.rowcount
         transaction.set_rollback(True)
     floor = time.perf_counter() - started

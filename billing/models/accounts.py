@@ -49,7 +49,9 @@ class Account(models.Model):
         verbose_name = _("account")
         verbose_name_plural = _("accounts")
         ordering = ["number"]
-        indexes = [models.Index(fields=["status", "balance"])]
+        # Not on balance: every posting changes it, and an index on it would make each of those
+        # updates rewrite index entries (no HOT updates) — the charge run updates them all.
+        indexes = [models.Index(fields=["status"])]
 
     def __str__(self) -> str:
         return self.number

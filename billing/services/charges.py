@@ -88,20 +88,33 @@ def _adapt(value):
 
 
 def _insert_and_apply(insert_sql: str, params: list) -> int:
-    """Run an INSERT … RETURNING account_id, amount and add the amounts to the balances."""
+    """Run an INSERT … RETURNING account_id, amount and add the amounts to the balances, in
+    the caller's transaction. Returns the number of entries inserted."""
+    params = [_adapt(value) for value in params]
     with connection.cursor() as cursor:
-        cursor.execute(insert_sql, [_adapt(value) for value in params])
+        if connection.vendor == "postgresql":
+            # One statement: the inserted rows feed the balance update without leaving the
+            # server.
+            cursor.execute(
+                f"WITH ins AS ({insert_sql}), "
+                "totals AS (SELECT account_id, SUM(amount) AS amount, COUNT(*) AS n "
+                "FROM ins GROUP BY account_id) "
+                "UPDATE billing_account SET balance = billing_account.balance + totals.amount "
+                "FROM totals WHERE billing_account.id = totals.account_id "
+                "RETURNING totals.n", params)
+            return sum(n for (n,) in cursor.fetchall())
+        # SQLite has no data-modifying WITH: bring the rows back and update from a VALUES list.
+        cursor.execute(insert_sql, params)
         inserted = cursor.fetchall()
-        if not inserted:
-            return 0
-        totals: dict[int, object] = {}
+        totals: dict[int, Decimal] = {}
         for account_id, amount in inserted:
-            totals[account_id] = totals.get(account_id, 0) + to_money(amount)
-        values, value_params = _values_table(list(totals.items()), "v", ["account_id", "amount"],
-                                             ["bigint", "numeric"])
-        cursor.execute(
-            "UPDATE billing_account SET balance = billing_account.balance + v.amount "
-            f"FROM {values} WHERE billing_account.id = v.account_id", value_params)
+            totals[account_id] = totals.get(account_id, Decimal(0)) + to_money(amount)
+        if totals:
+            values, value_params = _values_table(list(totals.items()), "v",
+                                                 ["account_id", "amount"], ["bigint", "numeric"])
+            cursor.execute(
+                "UPDATE billing_account SET balance = billing_account.balance + v.amount "
+                f"FROM {values} WHERE billing_account.id = v.account_id", value_params)
     return len(inserted)
 
 
