@@ -7,15 +7,17 @@ class BillingConfig(AppConfig):
     verbose_name = _("Billing")
 
     def ready(self) -> None:
-        from connections import cards
+        from connections import cards, selectors
         from connections import demo as connections_demo
 
-        from . import demo, events
+        from . import demo, events, history
         from .services import dunning, referrals
         from .views.card import account_section
 
         connections_demo.register(demo.seed_billing)
         cards.register(account_section)
+        if history.billing_events not in selectors.history_sources:
+            selectors.history_sources.append(history.billing_events)
         events.payment_received.connect(dunning.on_payment_received,
                                         dispatch_uid="billing.dunning.payment")
         events.payment_received.connect(referrals.on_payment_received,

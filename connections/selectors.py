@@ -77,15 +77,21 @@ def _natural_key(text: str) -> tuple:
                  for part in re.split(r"(\d+)", text))
 
 
-def client_history(card: ClientCard) -> list[ChangeEvent]:
-    """Everything that happened to the client, newest first (M2). Later parts of the
-    product (stages, payments, tickets) add their own events here."""
+# Functions (card, user) -> iterable of ChangeEvent that higher apps register (billing: money
+# and tariff events) so the client's history is one list (M2). A source shows only what the
+# user may see.
+history_sources: list = []
+
+
+def client_history(card: ClientCard, user=None) -> list[ChangeEvent]:
+    """Everything that happened to the client, newest first (M2): edits of the card and its
+    contacts here, and what the registered sources add (payments, charges, tariffs…)."""
     contact_history = chain.from_iterable(
         change_events(contact_history_rows, _("Contact %(name)s") % {"name": name})
         for name, contact_history_rows in _contact_histories(card)
     )
     events = chain(change_events(card.history.select_related("history_user"), _("Card")),
-                   contact_history)
+                   contact_history, *(source(card, user) for source in history_sources))
     return sorted(events, key=lambda event: event.at, reverse=True)
 
 

@@ -68,7 +68,7 @@ def client_detail(request, pk: int):
         "card": card,
         "contacts": card.contacts.all(),
         "contact_form": ClientContactForm(),
-        "history": selectors.client_history(card)[:30],
+        "history": selectors.client_history(card, request.user)[:30],
         "neighbours": [other for other in selectors.building_clients(card.building)
                        if other.pk != card.pk][:10],
         "sections": cards.render_sections(request, card),

@@ -75,5 +75,6 @@ class ClientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     @action(detail=True, methods=["get"], serializer_class=HistoryEventSerializer)
     def history(self, request, pk=None):
         """Everything that happened to the client, newest first."""
-        page = self.paginate_queryset(selectors.client_history(self.get_object()))
+        page = self.paginate_queryset(selectors.client_history(self.get_object(),
+                                                                  request.user))
         return self.get_paginated_response(HistoryEventSerializer(page, many=True).data)

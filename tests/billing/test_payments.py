@@ -235,3 +235,13 @@ def test_without_the_account_lock_concurrent_payments_lose_money(monkeypatch):
 
 def test_lock_account_is_what_the_services_use():
     assert ledger_service.lock_account.__module__ == "billing.services.ledger"
+
+
+def test_client_history_shows_money_and_tariff_events(cashier, api, manager):
+    account = make_account()
+    pay(cashier, account, amount="250.00")
+    history = api.as_user(manager).get(f"/api/v1/clients/{account.client_id}/history/").json()
+    kinds = {item["kind"] for item in history["results"]}
+    assert {"payment", "tariff", "account_opened"} <= kinds
+    payment = next(item for item in history["results"] if item["kind"] == "payment")
+    assert "250,00" in payment["summary"] and payment["actor"] == str(manager)
