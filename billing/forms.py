@@ -301,3 +301,8 @@ class PromotionForm(BootstrapMixin, forms.ModelForm):
         if start and end and end <= start:
             self.add_error("valid_to", _("A promotion ends after it starts."))
         return data
+
+
+class ServiceAddForm(BootstrapMixin, forms.Form):
+    service = forms.ModelChoiceField(label=_("Service"),
+                                     queryset=Service.objects.filter(active=True))

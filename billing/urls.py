@@ -26,6 +26,10 @@ urlpatterns = [
          name="account_deferral"),
     path("accounts/<str:number>/never-block/", accounts.account_never_block,
          name="account_never_block"),
+    path("accounts/<str:number>/services/", accounts.account_service_add,
+         name="account_service_add"),
+    path("accounts/<str:number>/services/<int:pk>/stop/", accounts.account_service_remove,
+         name="account_service_remove"),
     # Money in
     path("cashier/", cashier.cashier, name="cashier"),
     path("cashier/search/", cashier.cashier_search, name="cashier_search"),

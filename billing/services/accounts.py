@@ -368,3 +368,59 @@ def account_close(*, account: Account, actor, on: date | None = None) -> Account
     account.closed_on = on
     account.save(update_fields=["status", "closed_on"])
     return account
+
+
+# --- additional services ------------------------------------------------------------------
+@transaction.atomic
+def service_add(*, account: Account, service, actor, today: date | None = None):
+    """Add a service from today; the rest of the month is charged now (same key as the
+    monthly run, so the month is never charged twice)."""
+    from billing.models import AccountService
+
+    today = today or timezone.localdate()
+    account = lock_account(account.pk)
+    if account.status == Account.Status.CLOSED:
+        raise RuleViolation(_("The account is closed."), code="account_closed")
+    if not service.active:
+        raise ValidationError({"service": _("This service is not on sale.")})
+    if account.services.filter(service=service).filter(
+            Q(end__isnull=True) | Q(end__gt=today)).exists():
+        raise RuleViolation(_("The account already has this service."), code="service_exists")
+    item = AccountService.objects.create(account=account, service=service, start=today)
+    if account.status == Account.Status.ACTIVE:
+        period = month_start(today)
+        post(account=account, kind=CHARGE, period=period, service=service,
+             charge_kind=LedgerEntry.ChargeKind.SERVICE,
+             amount=-prorate(service.monthly_fee, period, today,
+                             next_month_start(today) - timedelta(days=1)),
+             description=_("%(service)s from %(day)s") % {
+                 "service": service.name, "day": today.strftime("%d.%m.%Y")},
+             idem_key=f"svc:{service.pk}:{period:%Y-%m}", actor=actor)
+    return item
+
+
+@transaction.atomic
+def service_remove(*, account: Account, item, actor, today: date | None = None) -> None:
+    """Stop a service from today; what was charged for the rest of the month comes back."""
+    today = today or timezone.localdate()
+    account = lock_account(account.pk)
+    item = account.services.select_for_update().get(pk=item.pk)
+    if item.end is not None and item.end <= today:
+        return  # already stopped
+    period = month_start(today)
+    charged = LedgerEntry.objects.filter(
+        account=account, period=period, service=item.service,
+        charge_kind=LedgerEntry.ChargeKind.SERVICE).exists()
+    if item.start >= today:
+        item.delete()  # not started yet: nothing was used
+    else:
+        item.end = today
+        item.save(update_fields=["end"])
+    if charged:
+        post(account=account, kind=CHARGE, period=period, service=item.service,
+             charge_kind=LedgerEntry.ChargeKind.PRORATION,
+             amount=prorate(item.service.monthly_fee, period, today,
+                            next_month_start(today) - timedelta(days=1)),
+             description=_("%(service)s stopped %(day)s: the rest of the month returned")
+             % {"service": item.service.name, "day": today.strftime("%d.%m.%Y")},
+             idem_key=f"svcend:{item.pk}:{period:%Y-%m}", actor=actor)

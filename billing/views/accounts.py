@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -18,11 +18,19 @@ from billing.forms import (
     LedgerFilterForm,
     NeverBlockForm,
     PauseForm,
+    ServiceAddForm,
     TariffChangeForm,
     apply_service_errors,
 )
 from billing.models import Account, Document
-from billing.services.accounts import pause_resume, pause_start, tariff_change, tariff_change_cancel
+from billing.services.accounts import (
+    pause_resume,
+    pause_start,
+    service_add,
+    service_remove,
+    tariff_change,
+    tariff_change_cancel,
+)
 from ispcrm.errors import RuleViolation
 
 from .common import account_or_404, back_to, ledger_with_balance, safe_next, summary
@@ -85,6 +93,10 @@ def account_detail(request, number: str):
                                                               "created_by")
         .order_by("-start"),
         "pauses": account.pauses.select_related("created_by").order_by("-start"),
+        "account_services": account.services.select_related("service").order_by("-start"),
+        "service_form": (ServiceAddForm(auto_id="svc-%s")
+                         if user.has_perm("billing.add_accountservice")
+                         and account.status != Account.Status.CLOSED else None),
         "promised_payments": account.promised_payments.select_related("granted_by")
         .order_by("-granted_on")[:12],
         "documents": (Document.objects.filter(account=account).order_by("-period", "kind")
@@ -244,3 +256,32 @@ def account_never_block(request, number: str):
                              else _("The «never block» mark is taken off.")),
         refused=_("Not changed: %(reason)s"),
         title=_("Never block"), submit=_("Save"))
+
+
+@login_required
+@permission_required("billing.add_accountservice", raise_exception=True)
+def account_service_add(request, number: str):
+    account = account_or_404(number)
+    form = ServiceAddForm(_data(request))
+    return _action(
+        request, account, form,
+        call=lambda data: service_add(account=account, service=data["service"],
+                                      actor=request.user),
+        done=lambda item: _("%(service)s added from today.") % {"service": item.service.name},
+        refused=_("The service was not added: %(reason)s"),
+        title=_("Add a service"), submit=_("Add from today"))
+
+
+@login_required
+@permission_required("billing.add_accountservice", raise_exception=True)
+def account_service_remove(request, number: str, pk: int):
+    account = account_or_404(number)
+    item = get_object_or_404(account.services.select_related("service"), pk=pk)
+    return _action(
+        request, account, forms.Form(_data(request)),
+        call=lambda data: service_remove(account=account, item=item, actor=request.user),
+        done=lambda _result: _("%(service)s stopped from today; the rest of the month is "
+                               "returned.") % {"service": item.service.name},
+        refused=_("The service was not stopped: %(reason)s"),
+        title=_("Stop %(service)s") % {"service": item.service.name}, submit=_("Stop"),
+        danger=True)

@@ -186,3 +186,20 @@ def test_close_with_debt_keeps_the_debt(manager):
     assert balance(account) == D("-300.00")  # 15 days used
     assert not account.entries.filter(kind="refund").exists()
     assert LedgerEntry.objects.filter(account=account).count() == 2
+
+
+def test_service_added_mid_month_is_charged_once_and_returned_when_stopped(manager):
+    from billing.models import Service
+    from billing.services.accounts import service_add, service_remove
+
+    account = make_account(tariff=TariffFactory(monthly_fee=D("600.00")))
+    charge_run(day=date(2026, 11, 1))
+    ip = Service.objects.create(code="ip", name="Статический IP", monthly_fee=D("150.00"))
+    item = service_add(account=account, service=ip, actor=manager, today=date(2026, 11, 16))
+    assert balance(account) == D("-675.00")  # 15 days of 150
+    assert charge_run(day=date(2026, 11, 20)).services == 0  # the month is charged
+    charge_run(day=date(2026, 12, 1))
+    assert balance(account) == D("-1425.00")  # December: 600 + 150
+    service_remove(account=account, item=item, actor=manager, today=date(2026, 12, 11))
+    assert balance(account) == D("-1425.00") + D("101.61")  # 150·21/31 back
+    assert charge_run(day=date(2027, 1, 1)).services == 0

@@ -446,3 +446,25 @@ def test_service_and_promotion_create(client, make_user):
         "months": 2, "new_clients_only": "on", "valid_from": "2026-12-01"})
     assert response.status_code == 302
     assert "Два месяца бесплатно" in client.get("/billing/promotions/").content.decode()
+
+
+def test_services_are_added_and_stopped_from_the_account_page(client, manager):
+    from billing.models import Service
+
+    account = make_account()
+    ip = Service.objects.create(code="ip2", name="Статический IP", monthly_fee=Decimal("150"))
+    client.force_login(manager)
+    page = client.get(f"/billing/accounts/{account.number}/").content.decode()
+    assert "Статический IP" in page  # offered in the add form
+    added = client.post(f"/billing/accounts/{account.number}/services/", {"service": ip.pk},
+                        follow=True)
+    assert added.status_code == 200
+    item = account.services.get()
+    assert item.end is None
+    account.refresh_from_db()
+    assert account.balance < 0  # the rest of the month charged
+    client.post(f"/billing/accounts/{account.number}/services/{item.pk}/stop/")
+    # stopped the day it started: nothing used, the row goes and the charge comes back
+    assert not account.services.exists()
+    account.refresh_from_db()
+    assert account.balance == 0
