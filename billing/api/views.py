@@ -59,6 +59,7 @@ class PaymentViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin,
             account=account, amount=fields["amount"], channel=fields["channel"],
             external_id=fields["external_id"], paid_at=fields.get("paid_at"),
             payer=fields.get("payer", ""), actor=request.user)
+        # The balance as committed, whatever the handlers did (an unblock charges the month).
         payment.account.refresh_from_db(fields=["balance"])
         return Response(PaymentSerializer(payment).data,
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

@@ -72,7 +72,7 @@ def payment_accept(*, account: Account, amount, channel: str, external_id: str,
             return _same_payment(existing, account, amount), False
         post(account=account, kind=LedgerEntry.Kind.PAYMENT, amount=amount,
              description=_("Payment: %(channel)s") % {"channel": payment.get_channel_display()},
-             idem_key=f"pay:{payment.pk}", payment=payment, actor=actor)
+             idem_key=f"pay:{payment.pk}", payment=payment, actor=actor, new_key=True)
         events.payment_received.send(sender=Payment, payment=payment, account=account)
     return payment, True
 

@@ -37,8 +37,10 @@ def on_account_activated(sender, account: Account, **kwargs) -> None:
 
 
 def on_payment_received(sender, payment: Payment, account: Account, **kwargs) -> None:
+    if account.client.referrer_id is None or account.activated_on is None:
+        return  # the common case, decided without a query (lock_account loads the client)
     rules = BillingSettings.current()
-    if rules.referral_mode != Mode.PERCENT or account.activated_on is None:
+    if rules.referral_mode != Mode.PERCENT:
         return
     if payment.paid_at.date() >= account.activated_on + timedelta(days=31 * rules.referral_months):
         return
