@@ -2,9 +2,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from connections.models import Building, ClientCard, ClientContact
+from ispcrm.forms import BootstrapMixin
 
 
-class ClientCardForm(forms.ModelForm):
+class ClientCardForm(BootstrapMixin, forms.ModelForm):
     """Type checks only; requisites are normalised and validated by the service, whose
     errors the view attaches to these fields."""
 
@@ -25,6 +26,7 @@ class ClientCardForm(forms.ModelForm):
         widgets = {
             "kind": forms.RadioSelect,
             "notes": forms.Textarea(attrs={"rows": 2}),
+            "referrer": forms.NumberInput(attrs={"placeholder": _("client number")}),
         }
 
     def __init__(self, *args, **kwargs):
@@ -37,17 +39,6 @@ class ClientCardForm(forms.ModelForm):
         self.fields["lead_manager"].queryset = self.fields["lead_manager"].queryset.filter(
             is_active=True, groups__name__in=["manager", "head_of_sales", "commercial_director"]
         ).distinct()
-        self.fields["referrer"].widget = forms.NumberInput(
-            attrs={"placeholder": _("client number")})
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.RadioSelect):
-                widget.attrs.setdefault("class", "form-check-input")
-            elif isinstance(widget, forms.Select):
-                widget.attrs.setdefault("class", "form-select")
-            elif not isinstance(widget, forms.HiddenInput):
-                widget.attrs.setdefault("class", "form-control")
-
 
     def building_label(self) -> str:
         """The chosen building's address, to show in the picker when the form is re-shown."""
@@ -55,15 +46,6 @@ class ClientCardForm(forms.ModelForm):
         building = (Building.objects.select_related("street__city").filter(pk=pk).first()
                     if str(pk).isdigit() else None)
         return building.address if building else ""
-
-    def add_error(self, field, error):
-        """Also mark the input invalid, whether the error came from the form or the service."""
-        super().add_error(field, error)
-        for name in self.errors:
-            if name in self.fields:
-                attrs = self.fields[name].widget.attrs
-                if "is-invalid" not in attrs.get("class", ""):
-                    attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
 
 
 class ClientContactForm(forms.ModelForm):

@@ -13,6 +13,7 @@ from connections import cards, selectors
 from connections.forms import ClientCardForm, ClientContactForm
 from connections.models import Building, ClientCard, ConnectionType, Stage
 from connections.services.clients import client_create, client_update, contact_create
+from ispcrm.forms import apply_service_errors
 from ispcrm.models import Branch
 
 PAGE_SIZE = 50
@@ -75,11 +76,6 @@ def client_detail(request, pk: int):
     })
 
 
-def _apply_service_errors(form, exc: ValidationError) -> None:
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
-
-
 @login_required
 @permission_required("connections.add_clientcard", raise_exception=True)
 def client_create_view(request):
@@ -89,7 +85,7 @@ def client_create_view(request):
         try:
             card = client_create(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_service_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Client card %(name)s opened.") % {"name": card.name})
             return redirect("connections:client_detail", pk=card.pk)
@@ -106,7 +102,7 @@ def client_edit(request, pk: int):
         try:
             client_update(card=card, actor=request.user, **changes)
         except ValidationError as exc:
-            _apply_service_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Changes saved."))
             return redirect("connections:client_detail", pk=card.pk)

@@ -20,7 +20,6 @@ from billing.forms import (
     PauseForm,
     ServiceAddForm,
     TariffChangeForm,
-    apply_service_errors,
 )
 from billing.models import Account, Document
 from billing.services.accounts import (
@@ -32,6 +31,7 @@ from billing.services.accounts import (
     tariff_change_cancel,
 )
 from ispcrm.errors import RuleViolation
+from ispcrm.forms import apply_service_errors
 
 from .common import account_or_404, back_to, ledger_with_balance, safe_next, summary
 

@@ -11,12 +11,13 @@ from django.db.models import QuerySet
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from billing.forms import PaymentForm, apply_service_errors, new_cash_id
+from billing.forms import PaymentForm, new_cash_id
 from billing.models import Account
 from billing.services.payments import payment_accept
 from connections.models import ClientCard
 from connections.selectors import client_search
 from ispcrm.errors import RuleViolation
+from ispcrm.forms import apply_service_errors
 
 RESULTS = 10
 

@@ -12,10 +12,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.forms import PaymentCancelForm, PaymentFilterForm, apply_service_errors
+from billing.forms import PaymentCancelForm, PaymentFilterForm
 from billing.models import Payment
 from billing.services.payments import payment_cancel
 from ispcrm.errors import RuleViolation
+from ispcrm.forms import apply_service_errors
 from ispcrm.templatetags.ispcrm import money
 
 from .common import safe_next

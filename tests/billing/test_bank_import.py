@@ -2,7 +2,6 @@
 whole-or-nothing import, idempotency, the accountant's queue, the upload page and the API."""
 
 import re
-import threading
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -12,7 +11,6 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 
 from billing.bankimport import StatementError, parser_for
 from billing.models import Account, BankStatement, BankTransfer, LedgerEntry, Payment
@@ -21,6 +19,7 @@ from billing.services.bank import statement_import, transfer_assign, transfer_ig
 from ispcrm import roles
 from ispcrm.errors import RuleViolation
 from ispcrm.models import User
+from tests.concurrency import run_in_parallel
 from tests.factories import ClientCardFactory
 
 pytestmark = pytest.mark.django_db
@@ -514,23 +513,8 @@ def test_concurrent_uploads_of_one_statement_credit_once(make_user):
     user = make_user(roles.ACCOUNTANT)
     account = new_account("10000001", inn=SAMPLE_INN)
     data = sample()
-    barrier = threading.Barrier(3)
-    errors = []
-
-    def upload():
-        try:
-            barrier.wait()
-            statement_import(data=data, file_name="s.txt", actor=user)
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=upload) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _, errors = run_in_parallel(
+        lambda _i: statement_import(data=data, file_name="s.txt", actor=user), 3)
     assert not errors
     assert balance(account) == Decimal("40000.00")
     assert Payment.objects.count() == 3 and BankTransfer.objects.count() == 3

@@ -1,15 +1,14 @@
 """The monthly charge run: once per account and month, however it is run (SP-6)."""
 
-import threading
 from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from billing.models import AccountService, LedgerEntry, Service
 from billing.services.charges import charge_run
 from billing.services.ledger import balance_mismatches
+from tests.concurrency import run_in_parallel
 from tests.factories import TariffFactory, make_account
 
 pytestmark = pytest.mark.django_db
@@ -91,23 +90,7 @@ def test_tariff_of_the_period_start_is_charged():
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_at_once_in_separate_connections_charge_once():
     accounts = [make_account() for _ in range(30)]
-    barrier = threading.Barrier(2)
-    errors = []
-
-    def run():
-        try:
-            barrier.wait()
-            charge_run(day=NOVEMBER, batch_size=7)
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _, errors = run_in_parallel(lambda _i: charge_run(day=NOVEMBER, batch_size=7), 2)
     assert errors == []
     assert monthly_charges().count() == len(accounts)
     assert not balance_mismatches().exists()

@@ -2,7 +2,6 @@
 
 import shutil
 import subprocess
-import threading
 import time
 from datetime import date
 from decimal import Decimal
@@ -10,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import RequestFactory
 
 from billing.documents_text import amount_in_words_ru, format_money, format_quantity
@@ -32,6 +31,7 @@ from billing.services.documents import (
 from billing.services.ledger import post
 from billing.tasks import issue_monthly_documents, previous_month
 from billing.views.documents import document_pdf_view
+from tests.concurrency import run_in_parallel
 from tests.factories import ClientCardFactory, TariffFactory, make_account
 
 NOVEMBER = date(2026, 11, 1)
@@ -100,25 +100,9 @@ def test_numbers_run_per_series_and_are_never_reused():
 
 
 def _race(worker, threads=2):
-    barrier = threading.Barrier(threads)
-    results, errors = [], []
-
-    def run():
-        try:
-            barrier.wait()
-            results.extend(worker())
-        except Exception as exc:  # reported by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    pool = [threading.Thread(target=run) for _ in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
+    results, errors = run_in_parallel(lambda _i: worker(), threads)
     assert errors == []
-    return results
+    return [item for result in results for item in result]
 
 
 @pytest.mark.postgres

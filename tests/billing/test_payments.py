@@ -1,6 +1,5 @@
 """Payments: POST /api/v1/payments/ (API.md), idempotency, cancellation, concurrency (M3, C3)."""
 
-import threading
 from datetime import date
 from decimal import Decimal
 
@@ -13,6 +12,7 @@ from billing.services.charges import charge_run
 from billing.services.ledger import balance_mismatches
 from billing.services.payments import payment_accept, payment_cancel
 from ispcrm import roles
+from tests.concurrency import run_in_parallel
 from tests.factories import make_account
 
 pytestmark = pytest.mark.django_db
@@ -158,32 +158,11 @@ def test_the_database_refuses_a_zero_entry():
                                    description="zero")
 
 
-def _in_parallel(target, count):
-    barrier = threading.Barrier(count)
-    results, errors = [], []
-
-    def run(i):
-        try:
-            barrier.wait()
-            results.append(target(i))
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results, errors
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_same_payment_delivered_ten_times_at_once_credits_once():
     account = make_account()
-    results, errors = _in_parallel(
+    results, errors = run_in_parallel(
         lambda i: payment_accept(account=account, amount="100.00", channel="card",
                                  external_id="gw-1"), 10)
     assert errors == []
@@ -197,7 +176,7 @@ def test_the_same_payment_delivered_ten_times_at_once_credits_once():
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_different_payments_to_one_account_are_all_counted():
     account = make_account()
-    _, errors = _in_parallel(
+    _, errors = run_in_parallel(
         lambda i: payment_accept(account=account, amount="10.00", channel="terminal",
                                  external_id=f"t-{i}"), 8)
     assert errors == []
@@ -226,7 +205,7 @@ def test_without_the_account_lock_concurrent_payments_lose_money(monkeypatch):
     monkeypatch.setattr("billing.services.payments.lock_account",
                         lambda pk: Account.objects.get(pk=pk))
     monkeypatch.setattr("billing.services.payments.post", unlocked_post)
-    _in_parallel(lambda i: payment_accept(account=account, amount="10.00", channel="terminal",
+    run_in_parallel(lambda i: payment_accept(account=account, amount="10.00", channel="terminal",
                                           external_id=f"race-{i}"), 6)
     account.refresh_from_db()
     assert account.balance < Decimal("60.00")  # updates were lost

@@ -8,17 +8,10 @@ import pytest
 from playwright.sync_api import expect
 
 from billing.models import Payment
-from tests.factories import PASSWORD, ClientCardFactory, make_account
+from tests.e2e.steps import sign_in
+from tests.factories import ClientCardFactory, make_account
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, user):
-    page.goto("/accounts/login/")
-    page.get_by_label("Логин").fill(user.username)
-    page.get_by_label("Пароль").fill(PASSWORD)
-    page.get_by_role("button", name="Войти").click()
-    page.wait_for_url("**/")
 
 
 def test_manager_takes_a_cash_payment_from_the_keyboard(page, manager):

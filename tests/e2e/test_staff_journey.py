@@ -4,17 +4,10 @@ open the card, open a new card through the building picker (M1, M4, UX: search e
 import pytest
 
 from connections.models import ClientCard
-from tests.factories import PASSWORD, BuildingFactory, ClientCardFactory
+from tests.e2e.steps import sign_in
+from tests.factories import BuildingFactory, ClientCardFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, user):
-    page.goto("/accounts/login/")
-    page.get_by_label("Логин").fill(user.username)
-    page.get_by_label("Пароль").fill(PASSWORD)
-    page.get_by_role("button", name="Войти").click()
-    page.wait_for_url("**/")
 
 
 def test_manager_finds_a_client_by_phone_and_opens_the_card(page, manager):
