@@ -12,6 +12,7 @@ urlpatterns = [
     path("bank/transfers/<int:pk>/ignore/", bank.bank_transfer_ignore,
          name="bank_transfer_ignore"),
     path("documents/<int:pk>/pdf/", documents.document_pdf_view, name="document_pdf"),
+    path("claims/<int:pk>/pdf/", documents.claim_pdf_view, name="claim_pdf"),
     # The account and what staff do with it
     path("accounts/<str:number>/", accounts.account_detail, name="account_detail"),
     path("accounts/<str:number>/tariff/", accounts.account_tariff_change,

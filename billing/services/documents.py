@@ -331,11 +331,35 @@ def document_html(document: Document) -> str:
 
 def document_pdf(document: Document) -> bytes:
     """The document as a PDF (A4, the Russian form of an invoice or act)."""
+    return html_to_pdf(document_html(document))
+
+
+def html_to_pdf(html: str) -> bytes:
+    """Render one of our document templates to PDF, reading only local files."""
     from weasyprint import HTML  # heavy import: only where a PDF is made
 
     base_url = Path(settings.STATIC_ROOT).resolve().as_uri() + "/"
-    return HTML(string=document_html(document), base_url=base_url,
-                url_fetcher=_local_fetcher()).write_pdf()
+    return HTML(string=html, base_url=base_url, url_fetcher=_local_fetcher()).write_pdf()
+
+
+def claim_pdf(claim) -> bytes:
+    """The official claim (претензия) for a debt, SP-7."""
+    company = BillingSettings.current()
+    client = claim.account.client
+    return html_to_pdf(render_to_string("billing/documents/claim.html", {
+        "number": claim.number,
+        "date": format_date(claim.created_on),
+        "company": company,
+        "supplier": _party(company.company_name, company.company_inn, company.company_kpp,
+                           company.company_address),
+        "buyer": _party(client.name, client.inn, client.kpp, client.address),
+        "account_number": claim.account.number,
+        "debt": format_money(claim.debt),
+        "debt_in_words": amount_in_words_ru(claim.debt),
+        "blocked_on": format_date(claim.account.blocked_on) if claim.account.blocked_on
+        else None,
+        "font_dir": _font_dir().as_uri(),
+    }))
 
 
 def document_filename(document: Document) -> str:

@@ -370,3 +370,19 @@ def test_account_created_directly_gets_documents():
     charge(account, "-350", "monthly_fee")
     assert monthly_documents_issue(period=NOVEMBER) == 2
     assert Document.objects.get(kind="act").lines[0]["name"] == "Абонентская плата за ноябрь 2026"
+
+
+def test_claim_prints_as_a_pdf_with_the_debt_in_words(client, make_user):
+    from billing.models import Claim
+    from ispcrm import roles
+
+    account = make_account(balance=Decimal("-1500.00"))
+    claim = Claim.objects.create(account=account, number="ПР-2026-000001",
+                                 created_on=date(2026, 12, 14), debt=Decimal("1500.00"))
+    client.force_login(make_user(roles.ACCOUNTANT))
+    response = client.get(f"/billing/claims/{claim.pk}/pdf/")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    text = pdf_text(response.content)
+    assert "Претензия № ПР-2026-000001 от 14.12.2026" in text
+    assert "Одна тысяча пятьсот рублей 00 копеек" in text
+    assert account.number in text
