@@ -39,7 +39,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.documents_text import format_date, format_money
+from billing import dunning_text as texts
+from billing.documents_text import format_date
 from billing.models import Account, BillingSettings, Claim, Notice, PromisedPayment
 from billing.money import month_start
 from ispcrm import notifications
@@ -58,48 +59,6 @@ BLOCKED = Account.Status.BLOCKED
 CLAIM_SERIES = "ПР"
 MAX_DEFERRAL_DAYS = 30
 _ONE_DAY = timedelta(days=1)
-
-
-# --- Messages -------------------------------------------------------------------------------
-
-def _rub(amount) -> str:
-    return f"{format_money(amount)} ₽"
-
-
-def _debt_text(account: Account, pay_by: date) -> tuple[str, str]:
-    text = (f"Задолженность по лицевому счёту {account.number} составляет "
-            f"{_rub(-account.balance)}. Пожалуйста, оплатите до {format_date(pay_by)}")
-    text += "." if account.never_block else ", иначе доступ будет приостановлен."
-    return f"Задолженность по лицевому счёту {account.number}", text
-
-
-def _blocked_text(account: Account) -> tuple[str, str]:
-    return ("Доступ приостановлен",
-            f"Доступ по лицевому счёту {account.number} приостановлен из-за задолженности "
-            f"{_rub(-account.balance)}. Доступ восстановится сразу после оплаты.")
-
-
-def _unblocked_text(account: Account) -> tuple[str, str]:
-    return ("Доступ восстановлен",
-            f"Оплата получена, доступ по лицевому счёту {account.number} восстановлен. "
-            "Спасибо!")
-
-
-def _claim_text(account: Account, claim: Claim) -> tuple[str, str]:
-    return (f"Претензия № {claim.number}",
-            f"Претензия № {claim.number} от {format_date(claim.created_on)}. Задолженность по "
-            f"лицевому счёту {account.number} составляет {_rub(claim.debt)}, доступ "
-            f"приостановлен с {format_date(account.blocked_on)}. Просим погасить "
-            "задолженность; в противном случае она будет взыскана в установленном законом "
-            "порядке.")
-
-
-def _grace_text(account: Account, lead: str, until: date) -> str:
-    """The end of a deferral or promised-payment message: pay by its last day, or else."""
-    text = f"{lead} Пожалуйста, оплатите задолженность {_rub(-account.balance)} до этой даты"
-    if account.never_block or account.block_due_on is None:
-        return text + "."
-    return text + f", иначе с {format_date(account.block_due_on)} доступ будет приостановлен."
 
 
 # --- Delivery -------------------------------------------------------------------------------
@@ -180,7 +139,7 @@ def on_payment_received(sender, payment, account: Account, **kwargs) -> None:
     unblocked = _settle(account, actor=payment.taken_by, today=today)
     account.refresh_from_db()  # the caller's locked copy: status and balance as now stored
     if unblocked:
-        _deliver_on_commit(account, Notice.Kind.UNBLOCKED, *_unblocked_text(account),
+        _deliver_on_commit(account, Notice.Kind.UNBLOCKED, *texts.unblocked_text(account),
                            actor=payment.taken_by)
 
 
@@ -228,7 +187,7 @@ def never_block_set(*, account: Account, value: bool, reason: str, actor,
         # The client has had the notice: keep its date so no second one is sent.
         account.debt_notice_on, account.block_due_on = notice_on, due
         _save(account, ["debt_notice_on", "block_due_on"], actor)
-        _deliver_on_commit(account, Notice.Kind.UNBLOCKED, *_unblocked_text(account), actor)
+        _deliver_on_commit(account, Notice.Kind.UNBLOCKED, *texts.unblocked_text(account), actor)
     return account
 
 
@@ -260,7 +219,7 @@ def deferral_grant(*, account: Account, until: date, reason: str, actor,
         _hold_until(account, until, notice_on=notice_on or today)
     _save(account, ["deferred_until", "deferral_reason", "debt_notice_on", "block_due_on"],
           actor)
-    text = _grace_text(account, f"Оплата по лицевому счёту {account.number} отсрочена до "
+    text = texts.grace_text(account, f"Оплата по лицевому счёту {account.number} отсрочена до "
                                 f"{format_date(until)} включительно.", until)
     _deliver_on_commit(account, Notice.Kind.DEFERRAL, "Отсрочка платежа", text, actor)
     return account
@@ -297,7 +256,7 @@ def promised_payment_grant(*, account: Account, actor, today: date | None = None
     # The promise message below warns of the block, so it counts as the notice if none was.
     _hold_until(account, until, notice_on=notice_on or today)
     _save(account, ["promised_until", "debt_notice_on", "block_due_on"], actor)
-    text = _grace_text(account, f"Обещанный платёж подключён: доступ по лицевому счёту "
+    text = texts.grace_text(account, f"Обещанный платёж подключён: доступ по лицевому счёту "
                                 f"{account.number} сохранится до {format_date(until)} "
                                 "включительно.", until)
     _deliver_on_commit(account, Notice.Kind.PROMISED, "Обещанный платёж", text, actor)
@@ -374,7 +333,7 @@ class _Run:
     def settle(self, account: Account) -> None:
         if _settle(account, actor=None, today=self.today):
             account.refresh_from_db()
-            _deliver(account, Notice.Kind.UNBLOCKED, *_unblocked_text(account))
+            _deliver(account, Notice.Kind.UNBLOCKED, *texts.unblocked_text(account))
         self.result.settled += 1
 
     def expire_promise(self, account: Account) -> None:
@@ -384,7 +343,7 @@ class _Run:
 
     def notify(self, account: Account) -> None:
         due = self.calendar(account).add_working_days(self.today, self.term_days(account))
-        notice = _deliver(account, Notice.Kind.DEBT, *_debt_text(account, due))
+        notice = _deliver(account, Notice.Kind.DEBT, *texts.debt_text(account, due))
         if notice.status != Notice.Status.SENT:
             self.result.notices_failed += 1
             return
@@ -394,7 +353,7 @@ class _Run:
 
     def block(self, account: Account) -> None:
         account = account_block(account=account, today=self.today)
-        _deliver(account, Notice.Kind.BLOCKED, *_blocked_text(account))
+        _deliver(account, Notice.Kind.BLOCKED, *texts.blocked_text(account))
         self.result.blocked += 1
 
     def claim(self, account: Account) -> None:
@@ -405,7 +364,7 @@ class _Run:
         claim = Claim.objects.create(account=account, created_on=self.today,
                                      debt=-account.balance,
                                      number=format_number(series, next_number(series)))
-        _deliver(account, Notice.Kind.CLAIM, *_claim_text(account, claim))
+        _deliver(account, Notice.Kind.CLAIM, *texts.claim_text(account, claim))
         self.result.claims += 1
 
 
