@@ -37,7 +37,7 @@ def run_charges(day_iso: str | None = None) -> int:
 @shared_task
 def apply_pauses(day_iso: str | None = None) -> tuple[int, int]:
     """Start the voluntary pauses planned for today and resume the finished ones."""
-    from billing.services.accounts import pauses_due
+    from billing.services.pauses import pauses_due
 
     return pauses_due(date.fromisoformat(day_iso) if day_iso else timezone.localdate())
 

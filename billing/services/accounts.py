@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing import events
-from billing.models import Account, LedgerEntry, Pause, Promotion, Subscription, Tariff
+from billing.models import Account, LedgerEntry, Promotion, Subscription, Tariff
 from billing.money import ZERO, month_start, next_month_start, prorate
 from connections.models import ClientCard
 from ispcrm.errors import RuleViolation
@@ -23,7 +23,6 @@ from .ledger import lock_account, post
 from .pricing import fee_description, monthly_price, subscription_on
 
 CHARGE = LedgerEntry.Kind.CHARGE
-MAX_PAUSE_DAYS = 90
 
 
 def account_number_for(client_id: int) -> str:
@@ -88,7 +87,7 @@ def account_open(*, client: ClientCard, tariff: Tariff, actor, connection_fee=No
     return account
 
 
-def _charge_rest_of_month(account: Account, day: date, key: str, actor) -> None:
+def charge_rest_of_month(account: Account, day: date, key: str, actor) -> None:
     """Charge the tariff (and services) for day..end of its month, once per ``key``."""
     period = month_start(day)
     subscription = subscription_on(account, day)
@@ -109,13 +108,13 @@ def _charge_rest_of_month(account: Account, day: date, key: str, actor) -> None:
              actor=actor)
 
 
-def _fee_key(period: date) -> str:
+def fee_key(period: date) -> str:
     """The key of the month's tariff charge; the monthly run uses the same one."""
     return f"fee:{period:%Y-%m}"
 
 
-def _month_billed(account: Account, period: date) -> bool:
-    return LedgerEntry.objects.filter(account=account, idem_key=_fee_key(period)).exists()
+def month_billed(account: Account, period: date) -> bool:
+    return LedgerEntry.objects.filter(account=account, idem_key=fee_key(period)).exists()
 
 
 @transaction.atomic
@@ -131,7 +130,7 @@ def account_activate(*, account: Account, actor, on: date | None = None) -> Acco
     account.status = Account.Status.ACTIVE
     account.activated_on = on
     account.save(update_fields=["status", "activated_on"])
-    _charge_rest_of_month(account, on, _fee_key(month_start(on)), actor)
+    charge_rest_of_month(account, on, fee_key(month_start(on)), actor)
     events.account_activated.send(sender=Account, account=account)
     return account
 
@@ -158,7 +157,7 @@ def tariff_change(*, account: Account, tariff: Tariff, actor, from_next_period: 
     new = _subscribe(account=account, tariff=tariff, start=start, actor=actor)
     period = month_start(start)
     if (account.status == Account.Status.ACTIVE and start.month == today.month
-            and _month_billed(account, period)):
+            and month_billed(account, period)):
         last = next_month_start(start) - timedelta(days=1)
         old_part = prorate(monthly_price(current, period), period, start, last) if current else ZERO
         new_part = prorate(monthly_price(new, period), period, start, last)
@@ -184,109 +183,6 @@ def tariff_change_cancel(*, account: Account, actor, today: date | None = None) 
     if current is not None:
         current.end = None
         current.save(update_fields=["end"])
-
-
-# --- voluntary pause (C5) -----------------------------------------------------------------
-@transaction.atomic
-def pause_start(*, account: Account, start: date, end: date, actor,
-                today: date | None = None) -> Pause:
-    """Pause service from ``start`` (today or later) until ``end`` (exclusive), 1–90 days:
-    the unused monthly fee comes back, the tariff's pause fee is charged instead."""
-    today = today or timezone.localdate()
-    account = lock_account(account.pk)
-    if account.status != Account.Status.ACTIVE:
-        raise RuleViolation(_("Only an active account can be paused."), code="not_active")
-    if start < today:
-        raise ValidationError({"start": _("A pause cannot start in the past.")})
-    days = (end - start).days
-    if not 1 <= days <= MAX_PAUSE_DAYS:
-        raise ValidationError({"end": _("A pause lasts from 1 to %(max)s days.")
-                               % {"max": MAX_PAUSE_DAYS}})
-    if account.pauses.filter(resumed_on__isnull=True, end__gt=today).exists():
-        raise RuleViolation(_("A pause is already planned."), code="pause_exists")
-    pause = Pause.objects.create(account=account, start=start, end=end, created_by=actor)
-    if start == today:
-        _enter_pause(account, pause, actor)
-    return pause
-
-
-def _enter_pause(account: Account, pause: Pause, actor) -> None:
-    account.status = Account.Status.PAUSED
-    account.save(update_fields=["status"])
-    period = month_start(pause.start)
-    last = next_month_start(pause.start) - timedelta(days=1)
-    subscription = subscription_on(account, pause.start)
-    if _month_billed(account, period) and subscription is not None:
-        post(account=account, kind=CHARGE, period=period,
-             charge_kind=LedgerEntry.ChargeKind.PRORATION,
-             amount=prorate(monthly_price(subscription, period), period, pause.start, last),
-             description=_("Pause from %(day)s: the monthly fee for the rest of the month "
-                           "returned") % {"day": pause.start.strftime("%d.%m.%Y")},
-             idem_key=f"pause:{pause.pk}:refund", actor=actor)
-    charge_pause_fee(account, pause, period, actor)
-
-
-def charge_pause_fee(account: Account, pause: Pause, period: date, actor=None) -> None:
-    """The pause fee for the paused days of ``period`` (also used by the monthly run)."""
-    subscription = subscription_on(account, max(pause.start, period))
-    if subscription is None or not subscription.tariff.pause_fee:
-        return
-    last_paused = (pause.resumed_on or pause.end) - timedelta(days=1)
-    post(account=account, kind=CHARGE, period=period, charge_kind=LedgerEntry.ChargeKind.PAUSE,
-         amount=-prorate(subscription.tariff.pause_fee, period, max(pause.start, period),
-                         last_paused),
-         description=_("Pause fee for %(month)s") % {"month": period.strftime("%m.%Y")},
-         idem_key=f"pausefee:{pause.pk}:{period:%Y-%m}", actor=actor)
-
-
-@transaction.atomic
-def pause_resume(*, account: Account, actor, today: date | None = None) -> Account:
-    """End the pause today (early, or on its planned day): service and the fee resume for
-    the rest of the month; pause fee for days not paused comes back."""
-    today = today or timezone.localdate()
-    account = lock_account(account.pk)
-    pause = account.pauses.filter(resumed_on__isnull=True, start__lte=today).order_by(
-        "-start").first()
-    if account.status != Account.Status.PAUSED or pause is None:
-        raise RuleViolation(_("The account is not paused."), code="not_paused")
-    period = month_start(today)
-    pause_fee_key = f"pausefee:{pause.pk}:{period:%Y-%m}"
-    charged_fee = LedgerEntry.objects.filter(account=account, idem_key=pause_fee_key).first()
-    pause.resumed_on = today
-    pause.save(update_fields=["resumed_on"])
-    if charged_fee is not None and today < pause.end:
-        subscription = subscription_on(account, today)
-        last_planned = min(pause.end - timedelta(days=1), next_month_start(today) - timedelta(1))
-        post(account=account, kind=CHARGE, period=period,
-             charge_kind=LedgerEntry.ChargeKind.PRORATION,
-             amount=prorate(subscription.tariff.pause_fee, period, today, last_planned),
-             description=_("Pause ended early: pause fee for unused days returned"),
-             idem_key=f"pause:{pause.pk}:fee-refund", actor=actor)
-    account.status = Account.Status.ACTIVE
-    account.save(update_fields=["status"])
-    # Paused over the 1st: the month was not billed, so this is the month's fee charge.
-    key = (f"pause:{pause.pk}:resume" if _month_billed(account, period)
-           else _fee_key(period))
-    _charge_rest_of_month(account, today, key, actor)
-    return account
-
-
-def pauses_due(today: date) -> tuple[int, int]:
-    """Start the pauses planned for today and end the ones whose last day has passed (daily
-    job). Returns (started, resumed)."""
-    started = resumed = 0
-    for pause in Pause.objects.filter(start__lte=today, end__gt=today, resumed_on__isnull=True,
-                                      account__status=Account.Status.ACTIVE):
-        with transaction.atomic():
-            account = lock_account(pause.account_id)
-            if account.status == Account.Status.ACTIVE:
-                _enter_pause(account, pause, None)
-                started += 1
-    for pause in Pause.objects.filter(end__lte=today, resumed_on__isnull=True,
-                                      account__status=Account.Status.PAUSED):
-        pause_resume(account=pause.account, actor=None, today=today)
-        resumed += 1
-    return started, resumed
 
 
 # --- blocking for debt (SP-7) -------------------------------------------------------------
@@ -320,8 +216,8 @@ def account_unblock(*, account: Account, actor=None, today: date | None = None) 
     account.block_due_on = None
     account.save(update_fields=["status", "blocked_on", "debt_notice_on", "block_due_on"])
     period = month_start(today)
-    if not _month_billed(account, period):
-        _charge_rest_of_month(account, today, _fee_key(period), actor)
+    if not month_billed(account, period):
+        charge_rest_of_month(account, today, fee_key(period), actor)
     return account
 
 
@@ -341,7 +237,7 @@ def account_close(*, account: Account, actor, on: date | None = None) -> Account
         account=account, kind=CHARGE, period=period,
         charge_kind__in=[LedgerEntry.ChargeKind.MONTHLY, LedgerEntry.ChargeKind.SERVICE])}
     subscription = subscription_on(account, on)
-    if _fee_key(period) in charged and subscription is not None:
+    if fee_key(period) in charged and subscription is not None:
         post(account=account, kind=CHARGE, period=period, charge_kind=LedgerEntry.ChargeKind.FINAL,
              amount=prorate(monthly_price(subscription, period), period, on, last),
              description=_("Contract ended %(day)s: the monthly fee for the rest of the month "

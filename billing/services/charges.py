@@ -21,8 +21,8 @@ from django.utils import timezone, translation
 from billing.models import Account, Pause, Service, Subscription
 from billing.money import month_start, to_money
 
-from .accounts import charge_pause_fee
 from .ledger import lock_account
+from .pauses import charge_pause_fee
 from .pricing import fee_description, month_name
 
 BATCH = 5000

@@ -23,13 +23,13 @@ from billing.forms import (
 )
 from billing.models import Account, Document
 from billing.services.accounts import (
-    pause_resume,
-    pause_start,
     service_add,
     service_remove,
     tariff_change,
     tariff_change_cancel,
 )
+from billing.services.dunning import deferral_grant, never_block_set, promised_payment_grant
+from billing.services.pauses import pause_resume, pause_start
 from ispcrm.errors import RuleViolation
 from ispcrm.forms import apply_service_errors
 
@@ -209,8 +209,6 @@ def account_resume(request, number: str):
 @login_required
 @permission_required("billing.add_promisedpayment", raise_exception=True)
 def account_promised_payment(request, number: str):
-    from billing.services.dunning import promised_payment_grant
-
     account = account_or_404(number)
     return _action(
         request, account, forms.Form(_data(request)),
@@ -225,8 +223,6 @@ def account_promised_payment(request, number: str):
 @login_required
 @permission_required("billing.change_account", raise_exception=True)
 def account_deferral(request, number: str):
-    from billing.services.dunning import deferral_grant
-
     account = account_or_404(number)
     form = DeferralForm(_data(request))
     return _action(
@@ -242,8 +238,6 @@ def account_deferral(request, number: str):
 @login_required
 @permission_required("billing.change_account", raise_exception=True)
 def account_never_block(request, number: str):
-    from billing.services.dunning import never_block_set
-
     account = account_or_404(number)
     form = NeverBlockForm(_data(request),
                           initial={"value": not account.never_block,

@@ -14,13 +14,12 @@ from billing.services.accounts import (
     account_close,
     account_open,
     account_unblock,
-    pause_resume,
-    pause_start,
     tariff_change,
     tariff_change_cancel,
 )
 from billing.services.charges import charge_run
 from billing.services.ledger import balance_mismatches
+from billing.services.pauses import pause_resume, pause_start
 from ispcrm.errors import RuleViolation
 from tests.factories import ClientCardFactory, TariffFactory, make_account
 

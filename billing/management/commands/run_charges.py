@@ -3,8 +3,8 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from billing.services.accounts import pauses_due
 from billing.services.charges import charge_run
+from billing.services.pauses import pauses_due
 
 
 class Command(BaseCommand):
