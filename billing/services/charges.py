@@ -87,27 +87,30 @@ def _adapt(value):
     return value
 
 
-def _insert_and_apply(insert_sql: str, params: list) -> int:
-    """Run an INSERT … RETURNING account_id, amount and add the amounts to the balances, in
-    the caller's transaction. Returns the number of entries inserted."""
+def _insert_and_apply(insert_sql: str, params: list) -> tuple[int, int]:
+    """Run the INSERT … RETURNING account_id, amount, charge_kind and add the amounts to the
+    balances, in the caller's transaction. Returns (fees, service fees) inserted."""
     params = [_adapt(value) for value in params]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # One statement: the inserted rows feed the balance update without leaving the
-            # server.
+            # server, one update per account however many rows it got.
             cursor.execute(
                 f"WITH ins AS ({insert_sql}), "
-                "totals AS (SELECT account_id, SUM(amount) AS amount, COUNT(*) AS n "
+                "totals AS (SELECT account_id, SUM(amount) AS amount, "
+                "COUNT(*) FILTER (WHERE charge_kind = 'monthly_fee') AS fees, "
+                "COUNT(*) FILTER (WHERE charge_kind = 'service_fee') AS services "
                 "FROM ins GROUP BY account_id) "
                 "UPDATE billing_account SET balance = billing_account.balance + totals.amount "
                 "FROM totals WHERE billing_account.id = totals.account_id "
-                "RETURNING totals.n", params)
-            return sum(n for (n,) in cursor.fetchall())
+                "RETURNING totals.fees, totals.services", params)
+            rows = cursor.fetchall()
+            return sum(f for f, _s in rows), sum(s for _f, s in rows)
         # SQLite has no data-modifying WITH: bring the rows back and update from a VALUES list.
         cursor.execute(insert_sql, params)
         inserted = cursor.fetchall()
         totals: dict[int, Decimal] = {}
-        for account_id, amount in inserted:
+        for account_id, amount, _kind in inserted:
             totals[account_id] = totals.get(account_id, Decimal(0)) + to_money(amount)
         if totals:
             values, value_params = _values_table(list(totals.items()), "v",
@@ -115,44 +118,45 @@ def _insert_and_apply(insert_sql: str, params: list) -> int:
             cursor.execute(
                 "UPDATE billing_account SET balance = billing_account.balance + v.amount "
                 f"FROM {values} WHERE billing_account.id = v.account_id", value_params)
-    return len(inserted)
+    fees = sum(1 for _a, _m, kind in inserted if kind == "monthly_fee")
+    return fees, len(inserted) - fees
 
 
-def _fee_sql(period: date, price_table: str) -> str:
-    return f"""
-        INSERT INTO billing_ledgerentry
-            (account_id, kind, amount, created_at, description, period, charge_kind,
-             idem_key, service_id, payment_id, created_by_id)
-        SELECT a.id, 'charge', p.amount, %s, p.description, %s, 'monthly_fee', %s,
-               NULL, NULL, NULL
+_FEE_SELECT = """
+        SELECT a.id AS account_id, p.amount, p.description, 'monthly_fee' AS charge_kind,
+               %s AS idem_key, CAST(NULL AS bigint) AS service_id
         FROM billing_account a
         JOIN billing_subscription s ON s.account_id = a.id AND s.start <= %s
              AND (s."end" IS NULL OR s."end" > %s)
-        JOIN {price_table}
+        JOIN {prices}
              ON p.tariff_id = s.tariff_id AND p.discount = s.discount_percent
              AND p.discounted = (s.discount_percent > 0
                                  AND (s.discount_until IS NULL OR s.discount_until > %s))
-        WHERE a.status = 'active' AND a.id BETWEEN %s AND %s
-        ORDER BY a.id
-        ON CONFLICT (account_id, idem_key) WHERE NOT (idem_key = '') DO NOTHING
-        RETURNING account_id, amount"""
+        WHERE a.status = 'active' AND a.id BETWEEN %s AND %s"""
+
+_SERVICE_SELECT = """
+        SELECT a.id AS account_id, p.amount, p.description, 'service_fee' AS charge_kind,
+               'svc:' || CAST(x.service_id AS varchar(20)) || %s AS idem_key,
+               x.service_id AS service_id
+        FROM billing_account a
+        JOIN billing_accountservice x ON x.account_id = a.id AND x.start <= %s
+             AND (x."end" IS NULL OR x."end" > %s)
+        JOIN {prices} ON p.service_id = x.service_id
+        WHERE a.status = 'active' AND a.id BETWEEN %s AND %s"""
 
 
-def _service_sql(price_table: str) -> str:
+def _charges_sql(selects: list[str]) -> str:
+    """One INSERT of the month's fees and service fees of a batch of accounts."""
     return f"""
         INSERT INTO billing_ledgerentry
             (account_id, kind, amount, created_at, description, period, charge_kind,
              idem_key, service_id, payment_id, created_by_id)
-        SELECT a.id, 'charge', p.amount, %s, p.description, %s, 'service_fee',
-               'svc:' || CAST(x.service_id AS varchar(20)) || %s, x.service_id, NULL, NULL
-        FROM billing_account a
-        JOIN billing_accountservice x ON x.account_id = a.id AND x.start <= %s
-             AND (x."end" IS NULL OR x."end" > %s)
-        JOIN {price_table} ON p.service_id = x.service_id
-        WHERE a.status = 'active' AND a.id BETWEEN %s AND %s
-        ORDER BY a.id, x.service_id
+        SELECT c.account_id, 'charge', c.amount, %s, c.description, %s, c.charge_kind,
+               c.idem_key, c.service_id, NULL, NULL
+        FROM ({" UNION ALL ".join(selects)}) c
+        ORDER BY c.account_id, c.idem_key
         ON CONFLICT (account_id, idem_key) WHERE NOT (idem_key = '') DO NOTHING
-        RETURNING account_id, amount"""
+        RETURNING account_id, amount, charge_kind"""
 
 
 def charge_run(*, day: date, batch_size: int = BATCH, fail_after_batches: int | None = None
@@ -178,22 +182,26 @@ def charge_run(*, day: date, batch_size: int = BATCH, fail_after_batches: int | 
     bounds = Account.objects.filter(status=Account.Status.ACTIVE).aggregate(
         low=Min("pk"), high=Max("pk"))
     key_suffix = f":{period:%Y-%m}"
-    if bounds["low"] is not None:
+    selects = []
+    if fee_rows:
+        selects.append(_FEE_SELECT.format(prices=fee_table))
+    if service_rows:
+        selects.append(_SERVICE_SELECT.format(prices=service_table))
+    if bounds["low"] is not None and selects:
         low = bounds["low"]
         while low <= bounds["high"]:
             high = low + batch_size - 1
             # One transaction per batch: a crash loses at most this batch, which the next run
             # charges (its keys were never committed).
+            params = [now, period]
+            if fee_rows:
+                params += [f"fee{key_suffix}", period, period, *fee_params, period, low, high]
+            if service_rows:
+                params += [key_suffix, period, period, *service_params, low, high]
             with transaction.atomic():
-                if fee_rows:
-                    result.fees += _insert_and_apply(
-                        _fee_sql(period, fee_table),
-                        [now, period, f"fee{key_suffix}", period, period, *fee_params, period,
-                         low, high])
-                if service_rows:
-                    result.services += _insert_and_apply(
-                        _service_sql(service_table),
-                        [now, period, key_suffix, period, period, *service_params, low, high])
+                fees, services = _insert_and_apply(_charges_sql(selects), params)
+            result.fees += fees
+            result.services += services
             result.batches += 1
             if fail_after_batches is not None and result.batches >= fail_after_batches:
                 raise RuntimeError("charge run stopped on purpose (test)")
