@@ -1,11 +1,11 @@
-from django.db.models import F, Sum, Window
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from billing.models import Account, LedgerEntry, Payment, Tariff
+from billing.models import Account, Payment, Tariff
+from billing.selectors import ledger_with_balance
 from billing.services.payments import payment_accept
 
 from .serializers import (
@@ -33,10 +33,7 @@ class AccountViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["get"], serializer_class=LedgerEntrySerializer)
     def ledger(self, request, number=None):
         """Every entry, oldest first, with the balance after each (entries sum to it)."""
-        account = self.get_object()
-        running = Window(Sum("amount"), order_by=[F("created_at").asc(), F("id").asc()])
-        entries = (LedgerEntry.objects.filter(account=account)
-                   .annotate(balance_after=running).order_by("created_at", "id"))
+        entries = ledger_with_balance(self.get_object()).order_by("created_at", "id")
         page = self.paginate_queryset(entries)
         return self.get_paginated_response(LedgerEntrySerializer(page, many=True).data)
 

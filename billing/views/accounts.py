@@ -22,6 +22,7 @@ from billing.forms import (
     TariffChangeForm,
 )
 from billing.models import Account, Document
+from billing.selectors import ledger_with_balance
 from billing.services.accounts import (
     service_add,
     service_remove,
@@ -33,7 +34,7 @@ from billing.services.pauses import pause_resume, pause_start
 from ispcrm.errors import RuleViolation
 from ispcrm.forms import apply_service_errors
 
-from .common import account_or_404, back_to, ledger_with_balance, safe_next, summary
+from .common import account_or_404, back_to, safe_next, summary
 
 PAGE_SIZE = 50
 

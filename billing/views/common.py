@@ -5,13 +5,14 @@ the way back after an action."""
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import F, Q, QuerySet, Sum, Window
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from billing.models import Account, LedgerEntry, Subscription
 from billing.money import month_start, next_month_start
+from billing.selectors import ledger_with_balance
 from billing.services.pricing import monthly_price, subscription_on
 
 IN_SERVICE = (Account.Status.ACTIVE, Account.Status.PAUSED)
@@ -22,14 +23,6 @@ def account_or_404(number: str) -> Account:
     return get_object_or_404(
         Account.objects.select_related("client__building__street__city", "client__branch"),
         number=number)
-
-
-def ledger_with_balance(account: Account) -> QuerySet[LedgerEntry]:
-    """Every entry of the account with ``balance_after``: the running sum in entry order,
-    computed by the database (a window function), so the last one is the balance."""
-    running = Window(Sum("amount"), order_by=[F("created_at").asc(), F("id").asc()])
-    return (LedgerEntry.objects.filter(account=account).select_related("created_by")
-            .annotate(balance_after=running))
 
 
 def latest_entries(account: Account, count: int = 10) -> list[LedgerEntry]:
