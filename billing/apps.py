@@ -7,11 +7,12 @@ class BillingConfig(AppConfig):
     verbose_name = _("Billing")
 
     def ready(self) -> None:
-        from connections import cards, selectors
+        from connections import cards, hooks, selectors
         from connections import demo as connections_demo
+        from connections import events as workflow_events
 
         from . import demo, events, history
-        from .services import dunning, referrals
+        from .services import dunning, referrals, terms
         from .views.card import account_section
 
         connections_demo.register(demo.seed_billing)
@@ -24,3 +25,11 @@ class BillingConfig(AppConfig):
                                         dispatch_uid="billing.referrals.payment")
         events.account_activated.connect(referrals.on_account_activated,
                                          dispatch_uid="billing.referrals.activated")
+        # The connection workflow's money side (connections.hooks).
+        hooks.terms, hooks.tariffs = terms.contract_terms, terms.tariff_choices
+        hooks.agree_tariff = terms.agree_tariff
+        hooks.add_guard("sign_contract", terms.no_tariff)
+        workflow_events.stage_changed.connect(terms.on_stage_changed,
+                                              dispatch_uid="billing.terms.stage")
+        events.payment_received.connect(terms.on_payment_received,
+                                        dispatch_uid="billing.terms.fee_paid")

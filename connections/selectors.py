@@ -6,12 +6,9 @@ from itertools import chain
 from django.db.models import Case, Count, Q, QuerySet, When
 from django.utils.translation import gettext as _
 
-from connections.models import Building, ClientCard, Stage
+from connections.models import OPEN_STAGES, Building, ClientCard, Stage
 from ispcrm import roles
 from ispcrm.audit import ChangeEvent, change_events
-
-OPEN_STAGES = (Stage.COMMERCIAL, Stage.EXPERTISE, Stage.CONTRACT, Stage.INSTALLATION,
-               Stage.ACTIVATION)
 
 
 def client_queryset() -> QuerySet[ClientCard]:
@@ -91,8 +88,35 @@ def client_history(card: ClientCard, user=None) -> list[ChangeEvent]:
         for name, contact_history_rows in _contact_histories(card)
     )
     events = chain(change_events(card.history.select_related("history_user"), _("Card")),
-                   contact_history, *(source(card, user) for source in history_sources))
+                   contact_history, workflow_events(card),
+                   *(source(card, user) for source in history_sources))
     return sorted(events, key=lambda event: event.at, reverse=True)
+
+
+def workflow_events(card: ClientCard) -> list[ChangeEvent]:
+    """Stage moves, documents and questions to colleagues, for the client's history."""
+    events = [ChangeEvent(at=row.at, kind="stage", actor=_name(row.actor),
+                          summary=f"{Stage(row.source).label} → {Stage(row.target).label}: "
+                                  f"{row.summary}")
+              for row in card.stage_log.select_related("actor")]
+    events += [ChangeEvent(at=doc.created_at, kind="document", actor=_name(doc.created_by),
+                           summary=f"{doc.get_kind_display()} {doc.number}".strip())
+               for doc in card.documents.select_related("created_by")]
+    for question in card.questions.select_related("asked_by", "answered_by"):
+        events.append(ChangeEvent(at=question.asked_at, kind="question",
+                                  actor=_name(question.asked_by),
+                                  summary=_("Question to %(role)s: %(text)s") % {
+                                      "role": question.get_role_display(),
+                                      "text": question.question}))
+        if question.answered_at:
+            events.append(ChangeEvent(at=question.answered_at, kind="answer",
+                                      actor=_name(question.answered_by),
+                                      summary=_("Answer: %(text)s") % {"text": question.answer}))
+    return events
+
+
+def _name(user) -> str | None:
+    return str(user) if user is not None else None
 
 
 def _contact_histories(card: ClientCard):

@@ -5,9 +5,10 @@ from .config import BillingSettings
 from .documents import Document, DocumentCounter
 from .dunning import Claim, Notice, PromisedPayment
 from .ledger import LedgerEntry, Payment
+from .terms import Terms
 
 __all__ = [
     "Account", "AccountService", "BankStatement", "BankTransfer", "BillingSettings", "Claim",
     "Document", "DocumentCounter", "LedgerEntry", "Notice", "Pause", "Payment",
-    "PromisedPayment", "Promotion", "Service", "Subscription", "Tariff",
+    "PromisedPayment", "Promotion", "Service", "Subscription", "Tariff", "Terms",
 ]

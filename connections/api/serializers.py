@@ -3,6 +3,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from connections.models import Building, ClientCard, ConnectionType, Stage
+from connections.services import workflow
 from ispcrm.models import Branch, User
 
 
@@ -77,6 +78,9 @@ class ClientSerializer(serializers.ModelSerializer):
     )
     referrer = serializers.PrimaryKeyRelatedField(queryset=ClientCard.objects.all(),
                                                   required=False, allow_null=True)
+    tariff = serializers.IntegerField(
+        write_only=True, required=False, min_value=1,
+        help_text=_("The tariff agreed in the commercial terms."))
     stage = serializers.ChoiceField(choices=Stage.choices, read_only=True)
     available_transitions = serializers.SerializerMethodField()
     account = AccountField()
@@ -86,13 +90,14 @@ class ClientSerializer(serializers.ModelSerializer):
         model = ClientCard
         fields = ["id", "kind", "name", "phone", "email", "inn", "kpp", "building", "address",
                   "premises", "connection_type", "branch", "lead_manager", "lead_manager_id",
-                  "referrer", "stage", "available_transitions", "account", "notes",
-                  "created_at", "updated_at"]
-        read_only_fields = ["created_at", "updated_at"]
+                  "referrer", "tariff", "stage", "stage_changed_at", "available_transitions",
+                  "account", "fee_paid_at", "activated_at", "notes", "created_at",
+                  "updated_at"]
+        read_only_fields = ["created_at", "updated_at", "stage_changed_at", "fee_paid_at",
+                            "activated_at"]
 
     def get_available_transitions(self, card) -> list[str]:
-        user = self.context["request"].user
-        return [t.name for t in card.get_available_user_stage_transitions(user)]
+        return workflow.available(card, self.context["request"].user)
 
 
 class HistoryEventSerializer(serializers.Serializer):

@@ -1,9 +1,10 @@
+from django.db import transaction
 from django.db.models import Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 
-from connections import selectors
+from connections import hooks, selectors
 from connections.models import Building
 from connections.services.address import building_create
 from connections.services.clients import client_create, client_update
@@ -64,12 +65,20 @@ class ClientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         stage = self.request.query_params.get("stage")
         return qs.filter(Q(stage=stage)) if stage else qs
 
+    @transaction.atomic
     def perform_create(self, serializer):
-        serializer.instance = client_create(actor=self.request.user, **serializer.validated_data)
+        data = dict(serializer.validated_data)
+        tariff = data.pop("tariff", None)
+        card = client_create(actor=self.request.user, **data)
+        if tariff is not None:
+            hooks.agree_tariff(card, tariff, self.request.user)
+        serializer.instance = card
 
     def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        data.pop("tariff", None)  # the terms change on the card page, not here
         serializer.instance = client_update(card=serializer.instance, actor=self.request.user,
-                                            **serializer.validated_data)
+                                            **data)
 
     @extend_schema(responses=HistoryEventSerializer(many=True))
     @action(detail=True, methods=["get"], serializer_class=HistoryEventSerializer)

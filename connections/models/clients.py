@@ -2,14 +2,16 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
 from ispcrm.audit import AuditedHistory
 from ispcrm.models import Branch
 from ispcrm.validators import format_phone
 
+from . import guards
 from .address import Building
 
 
@@ -34,7 +36,19 @@ class ConnectionType(models.TextChoices):
     SATELLITE = "satellite", _("Satellite")
 
 
-class ClientCard(models.Model):
+OPEN_STAGES = (Stage.COMMERCIAL, Stage.EXPERTISE, Stage.CONTRACT, Stage.INSTALLATION,
+               Stage.ACTIVATION)
+
+
+def fired_by(*role_names: str):
+    """A transition's permission: any of these roles (superusers always, API.md)."""
+    def allowed(card, user) -> bool:
+        return user.is_authenticated and user.has_role(*role_names)
+    allowed.roles = role_names
+    return allowed
+
+
+class ClientCard(ConcurrentTransitionMixin, models.Model):
     class Kind(models.TextChoices):
         PERSON = "person", _("Person")
         COMPANY = "company", _("Company")
@@ -60,16 +74,30 @@ class ClientCard(models.Model):
     )
     referrer = models.ForeignKey("self", models.SET_NULL, null=True, blank=True,
                                  related_name="referred_clients", verbose_name=_("referred by"))
-    # The workflow (issue: connection standard) adds the transitions; a card starts here.
-    stage = FSMField(_("stage"), max_length=24, choices=Stage.choices, default=Stage.COMMERCIAL)
+    # Moves only by the transitions below, fired through connections.services.workflow.
+    stage = FSMField(_("stage"), max_length=24, choices=Stage.choices, default=Stage.COMMERCIAL,
+                     protected=True)
+    stage_changed_at = models.DateTimeField(_("stage since"), default=timezone.now)
+    # Stamped by billing when the connection fee is covered (CS-4, CS-5, CS-6).
+    fee_paid_at = models.DateTimeField(_("connection fee paid"), null=True, blank=True)
+    activated_at = models.DateTimeField(_("activated"), null=True, blank=True)
+    # CS-6: working days from the fee payment to activation, stored at activation.
+    connection_days = models.DecimalField(_("connection time, working days"), max_digits=6,
+                                          decimal_places=2, null=True, blank=True)
+    terminated_at = models.DateTimeField(_("terminated"), null=True, blank=True)
+    termination_reason = models.CharField(_("reason for leaving"), max_length=255, blank=True)
+    termination_controllable = models.BooleanField(_("controllable churn"), null=True,
+                                                   blank=True)
     notes = models.TextField(_("notes"), blank=True)
     # Name, phones, INN, email and address in one lower-cased line, so the search box is one
     # trigram-indexed LIKE per word on PostgreSQL (see refresh_search_text).
     search_text = models.TextField(editable=False, blank=True, default="")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # The stage log, not the field history, records stage moves (who, why, payload).
     history = HistoricalRecords(bases=[AuditedHistory],
-                                excluded_fields=["updated_at", "search_text"])
+                                excluded_fields=["updated_at", "search_text", "stage",
+                                                 "stage_changed_at"])
 
     class Meta:
         verbose_name = _("client card")
@@ -80,6 +108,8 @@ class ClientCard(models.Model):
             models.Index(fields=["-created_at"]),
             models.Index(fields=["stage", "-created_at"]),
             models.Index(fields=["lead_manager", "stage"]),
+            models.Index(fields=["branch", "stage", "stage_changed_at"]),
+            models.Index(fields=["activated_at"]),
         ]
         constraints = [
             models.CheckConstraint(
@@ -112,6 +142,65 @@ class ClientCard(models.Model):
     @property
     def phone_display(self) -> str:
         return format_phone(self.phone)
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage in OPEN_STAGES
+
+    # The connection standard (API.md). The methods only move the stage; what each
+    # transition does and records is in connections.services.workflow.
+
+    @transition(stage, source=Stage.COMMERCIAL, target=Stage.EXPERTISE,
+                permission=fired_by("manager"), conditions=[guards.Extra("request_expertise")])
+    def request_expertise(self):
+        """Open a survey request in the technical department work log (CS-2)."""
+
+    @transition(stage, source=Stage.NETWORK_DEVELOPMENT, target=Stage.EXPERTISE,
+                permission=fired_by("manager", "noc_head", "technical_director"))
+    def reopen(self):
+        """The network has grown: survey again (CS-2)."""
+
+    @transition(stage, source=Stage.EXPERTISE,
+                target=RETURN_VALUE(Stage.CONTRACT, Stage.NETWORK_DEVELOPMENT),
+                permission=fired_by("noc_head"), conditions=[guards.survey_scheduled])
+    def record_expertise(self, possible: bool):
+        """The NOC head's result: go on to the contract, or wait for the network."""
+        return Stage.CONTRACT if possible else Stage.NETWORK_DEVELOPMENT
+
+    @transition(stage, source=Stage.CONTRACT, target=Stage.INSTALLATION,
+                permission=fired_by("manager"),
+                conditions=[guards.positive_expertise, guards.nonstandard_approved,
+                            guards.no_open_dispute, guards.Extra("sign_contract")])
+    def sign_contract(self):
+        """Both sides signed (CS-3); billing opens the account."""
+
+    @transition(stage, source=Stage.INSTALLATION, target=Stage.INSTALLATION,
+                permission=fired_by("crew_leader"),
+                conditions=[guards.contract_signed, guards.paid_or_override])
+    def schedule_installation(self):
+        """The crew leader plans a crew, a day and a time (CS-4)."""
+
+    @transition(stage, source=Stage.INSTALLATION, target=Stage.ACTIVATION,
+                permission=fired_by("crew_leader"), conditions=[guards.installation_scheduled])
+    def complete_installation(self):
+        """The works act is signed with the client's IP address (CS-4)."""
+
+    @transition(stage, source=Stage.ACTIVATION, target=Stage.ACTIVE,
+                permission=fired_by("subscriber_dept"),
+                conditions=[guards.contract_signed, guards.fee_paid, guards.works_act_with_ip,
+                            guards.Extra("activate")])
+    def activate(self):
+        """The subscriber department takes the client into service (CS-5)."""
+
+    @transition(stage, source=Stage.ACTIVE, target=Stage.TERMINATED,
+                permission=fired_by("manager", "subscriber_dept"))
+    def terminate(self):
+        """The client leaves (R1: with a reason, controllable or not)."""
+
+    @transition(stage, source=[*OPEN_STAGES, Stage.NETWORK_DEVELOPMENT],
+                target=Stage.CANCELLED, permission=fired_by("manager"))
+    def cancel(self):
+        """The client changed his mind before service started."""
 
     @property
     def address(self) -> str:

@@ -69,7 +69,7 @@ def client_create(*, actor, kind: str, name: str, phone: str, building, connecti
     _normalize(card)
     if card.branch is None:
         raise ValidationError({"branch": _("No branch serves this city: choose a branch.")})
-    card.full_clean()
+    card.full_clean(exclude=["stage"])  # protected: moves only by transitions
     card.save()
     return card
 
@@ -85,7 +85,7 @@ def client_update(*, card: ClientCard, actor, **changes) -> ClientCard:
     for field, value in changes.items():
         setattr(card, field, value)
     _normalize(card)
-    card.full_clean()
+    card.full_clean(exclude=["stage"])  # protected: moves only by transitions
     card.save()
     return card
 

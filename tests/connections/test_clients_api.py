@@ -28,7 +28,7 @@ def test_manager_opens_a_card_in_the_commercial_stage(api, manager, building):
     assert body["lead_manager"]["id"] == manager.pk  # the manager who opens it leads it
     assert body["branch"] == manager.branch_id
     assert body["account"] is None
-    assert body["available_transitions"] == []
+    assert body["available_transitions"] == ["request_expertise", "cancel"]
     card = ClientCard.objects.get(pk=body["id"])
     assert card.address.endswith(", 45")
 

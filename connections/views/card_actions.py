@@ -1,0 +1,3 @@
+"""card_actions"""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""documents"""
+
+urlpatterns: list = []

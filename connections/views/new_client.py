@@ -1,0 +1,3 @@
+"""new_client"""
+
+urlpatterns: list = []
