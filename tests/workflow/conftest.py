@@ -42,3 +42,10 @@ def on_monday(monkeypatch):
     monkeypatch.setattr(timezone, "now", lambda: now)
     monkeypatch.setattr(timezone, "localdate", lambda value=None, timezone=None: MONDAY)
     return MONDAY
+
+
+@pytest.fixture
+def api(api):
+    """The API in English, so the tests read the reasons as written in the code."""
+    api.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return api

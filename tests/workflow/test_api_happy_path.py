@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def post(api, user, url, body=None):
-    return api.as_user(user).post(url, body or {}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    return api.as_user(user).post(url, body or {}, format="json")
 
 
 def test_new_client_to_monthly_charges(api, team, tariff, building, crew, on_monday):

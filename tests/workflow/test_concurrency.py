@@ -39,7 +39,7 @@ def test_the_last_survey_place_goes_to_one_of_two(team, branch):
     def work(i):
         return fire(card=cards[i], name="request_expertise", actor=manager, payload={})
 
-    results, errors = run_in_parallel(work, 2)
+    _, errors = run_in_parallel(work, 2)
     assert not errors
     dates = sorted(Survey.objects.values_list("date", flat=True))
     assert dates[0] != dates[1]  # never two on a one-place day

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 def fire(api, user, card, name, body=None):
     return api.as_user(user).post(f"/api/v1/clients/{card.pk}/transitions/{name}/",
-                                  body or {}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+                                  body or {}, format="json")
 
 
 def test_a_role_not_listed_gets_403_and_nothing_changes(api, team, tariff, on_monday):
@@ -81,7 +81,7 @@ def test_no_tariff_agreed_refuses_signing(api, team, tariff, on_monday):
 def test_nonstandard_contract_needs_both_approvals(api, team, tariff, on_monday):
     card = drive(team, to="record_expertise", tariff=tariff)
     url = f"/api/v1/clients/{card.pk}/contract/"
-    drafted = api.as_user(team["manager"]).post(url, {"connection_fee": "0.00"}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    drafted = api.as_user(team["manager"]).post(url, {"connection_fee": "0.00"}, format="json")
     assert drafted.status_code == 200, drafted.json()
     assert Contract.objects.get(card=card).nonstandard  # a fee other than the tariff's
 
@@ -89,15 +89,15 @@ def test_nonstandard_contract_needs_both_approvals(api, team, tariff, on_monday)
     assert refused.status_code == 409
     assert "head of sales" in refused.json()["detail"]
 
-    api.as_user(team["head_of_sales"]).post(url + "approve/", HTTP_ACCEPT_LANGUAGE="en")
+    api.as_user(team["head_of_sales"]).post(url + "approve/")
     one_of_two = fire(api, team["manager"], card, "sign_contract")
     assert one_of_two.status_code == 409
     assert "commercial director" in one_of_two.json()["detail"]
 
-    twice = api.as_user(team["head_of_sales"]).post(url + "approve/", HTTP_ACCEPT_LANGUAGE="en")
+    twice = api.as_user(team["head_of_sales"]).post(url + "approve/")
     assert twice.status_code == 409
-    assert api.as_user(team["manager"]).post(url + "approve/", HTTP_ACCEPT_LANGUAGE="en").status_code == 403
-    api.as_user(team["commercial_director"]).post(url + "approve/", HTTP_ACCEPT_LANGUAGE="en")
+    assert api.as_user(team["manager"]).post(url + "approve/").status_code == 403
+    api.as_user(team["commercial_director"]).post(url + "approve/")
     signed = fire(api, team["manager"], card, "sign_contract")
     assert signed.status_code == 200, signed.json()
     assert signed.json()["account"]["balance"] == "0.00"  # the agreed fee, not the tariff's
@@ -115,15 +115,15 @@ def test_a_fee_in_the_signing_request_makes_the_terms_nonstandard(api, team, tar
 def test_a_disputed_clause_waits_for_the_lawyer(api, team, tariff, on_monday):
     card = drive(team, to="record_expertise", tariff=tariff)
     url = f"/api/v1/clients/{card.pk}/contract/"
-    api.as_user(team["manager"]).post(url, {}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    api.as_user(team["manager"]).post(url, {}, format="json")
     api.as_user(team["manager"]).post(url + "dispute/", {"clause": "п. 5.2 о пенях"},
-                                      format="json", HTTP_ACCEPT_LANGUAGE="en")
+                                      format="json")
     refused = fire(api, team["manager"], card, "sign_contract")
     assert refused.status_code == 409 and "lawyer" in refused.json()["detail"]
     assert api.as_user(team["manager"]).post(
-        url + "resolve/", {"resolution": "ok"}, format="json", HTTP_ACCEPT_LANGUAGE="en").status_code == 403
+        url + "resolve/", {"resolution": "ok"}, format="json").status_code == 403
     api.as_user(team["lawyer"]).post(url + "resolve/", {"resolution": "Пункт уточнён"},
-                                     format="json", HTTP_ACCEPT_LANGUAGE="en")
+                                     format="json")
     assert fire(api, team["manager"], card, "sign_contract").status_code == 200
 
 
@@ -136,11 +136,11 @@ def test_installation_without_payment_and_the_override(api, team, tariff, crew, 
 
     url = f"/api/v1/clients/{card.pk}/installation/override/"
     assert api.as_user(team["crew_leader"]).post(url, {"reason": "x"},
-                                                 format="json", HTTP_ACCEPT_LANGUAGE="en").status_code == 403
+                                                 format="json").status_code == 403
     assert api.as_user(team["technical_director"]).post(url, {},
-                                                        format="json", HTTP_ACCEPT_LANGUAGE="en").status_code == 400
+                                                        format="json").status_code == 400
     allowed = api.as_user(team["technical_director"]).post(
-        url, {"reason": "Школа, оплата гарантийным письмом"}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+        url, {"reason": "Школа, оплата гарантийным письмом"}, format="json")
     assert allowed.status_code == 200
     planned = fire(api, team["crew_leader"], card, "schedule_installation", body)
     assert planned.status_code == 200, planned.json()
@@ -159,7 +159,7 @@ def test_activation_without_payment(api, team, tariff, crew, on_monday):
     card = drive(team, to="sign_contract", tariff=tariff)
     api.as_user(team["technical_director"]).post(
         f"/api/v1/clients/{card.pk}/installation/override/", {"reason": "срочно"},
-        format="json", HTTP_ACCEPT_LANGUAGE="en")
+        format="json")
     fire(api, team["crew_leader"], card, "schedule_installation",
          {"date": "2026-11-25", "crew": crew.pk})
     fire(api, team["crew_leader"], card, "complete_installation", {"ip_address": "10.1.1.1"})
