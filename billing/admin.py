@@ -22,6 +22,7 @@ from .models import (
     Service,
     Subscription,
     Tariff,
+    Terms,
 )
 
 
@@ -204,3 +205,16 @@ class BillingSettingsAdmin(SimpleHistoryAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+
+
+@admin.register(Terms)
+class TermsAdmin(SimpleHistoryAdmin):
+    """The preliminary commercial terms (CS-1); staff agree them on the client card."""
+
+    list_display = ["client", "tariff", "payment_order", "volume", "updated_by"]
+    list_filter = ["payment_order", "tariff"]
+    search_fields = ["client__name", "client__phone", "volume", "notes"]
+    list_select_related = ["client", "tariff", "updated_by"]
+    autocomplete_fields = ["client"]
+    filter_horizontal = ["services"]
+    readonly_fields = ["updated_by"]

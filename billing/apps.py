@@ -10,12 +10,17 @@ class BillingConfig(AppConfig):
         from connections import cards, hooks, selectors
         from connections import demo as connections_demo
         from connections import events as workflow_events
+        from ispcrm import pdf
 
         from . import demo, events, history
+        from .models import BillingSettings
         from .services import dunning, referrals, terms
         from .views.card import account_section
+        from .views.terms import terms_section
 
         connections_demo.register(demo.seed_billing)
+        pdf.register_company(BillingSettings.current)  # our requisites on every document
+        cards.register(terms_section)  # the terms first: they lead to the account
         cards.register(account_section)
         if history.billing_events not in selectors.history_sources:
             selectors.history_sources.append(history.billing_events)

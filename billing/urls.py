@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, bank, cashier, catalog, documents, payments
+from .views import accounts, bank, cashier, catalog, documents, payments, terms
 
 app_name = "billing"
 
@@ -31,6 +31,8 @@ urlpatterns = [
          name="account_service_add"),
     path("accounts/<str:number>/services/<int:pk>/stop/", accounts.account_service_remove,
          name="account_service_remove"),
+    # The commercial terms of a client (CS-1), edited on the card
+    path("clients/<int:pk>/terms/", terms.terms_edit, name="terms_edit"),
     # Money in
     path("cashier/", cashier.cashier, name="cashier"),
     path("cashier/search/", cashier.cashier_search, name="cashier_search"),

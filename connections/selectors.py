@@ -4,8 +4,10 @@ import re
 from itertools import chain
 
 from django.db.models import Case, Count, Q, QuerySet, When
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from connections import queues
 from connections.models import OPEN_STAGES, Building, ClientCard, Stage
 from ispcrm import roles
 from ispcrm.audit import ChangeEvent, change_events
@@ -129,15 +131,20 @@ def _contact_histories(card: ClientCard):
 
 
 def work_queue(user) -> dict:
-    """What the user should look at first when he signs in."""
+    """What the user should look at first when he signs in (UX: work queues, not menus):
+    the queue page of his role, or, for a manager, his clients in progress and those whose
+    survey or installation is overdue."""
+    page = queues.landing_page(user)
+    if page is not None:
+        return {"page": page.url_name, "title": page.label}
     cards = client_queryset()
     if user.has_role(*roles.SALES) and not user.is_superuser:
         mine = cards.filter(lead_manager=user, stage__in=OPEN_STAGES).order_by("updated_at")
         return {"title": _("My clients in progress"), "cards": mine[:50],
-                "total": mine.count()}
+                "total": mine.count(),
+                "overdue": queues.overdue_of_manager(user, timezone.localdate())}
     recent = cards.order_by("-created_at")
     if user.branch_id:
         recent = recent.filter(branch_id=user.branch_id)
     return {"title": _("Newest clients of my branch") if user.branch_id
             else _("Newest clients"), "cards": recent[:50], "total": None}
-

@@ -78,7 +78,26 @@ _ACTION = {
 }
 
 
-def _display(record, field_name: str) -> str:
+def _previous_versions(records: list) -> dict:
+    """history_id → the same object's next older record in ``records`` (newest first)."""
+    previous, last_seen = {}, {}
+    for record in reversed(records):
+        key = getattr(record, record.instance_type._meta.pk.attname)
+        previous[record.history_id] = last_seen.get(key)
+        last_seen[key] = record
+    return previous
+
+
+def _related_names(pairs: list) -> dict:
+    """(model, pk) → str for every related value the changes mention: one query a model."""
+    wanted: dict = {}
+    for model, pk in pairs:
+        wanted.setdefault(model, set()).add(pk)
+    return {(model, obj.pk): str(obj) for model, pks in wanted.items()
+            for obj in model._default_manager.filter(pk__in=pks)}
+
+
+def _value(record, field_name: str, names: dict) -> str:
     field = record.instance_type._meta.get_field(field_name)
     value = getattr(record, field.attname)
     if value in (None, ""):
@@ -86,26 +105,51 @@ def _display(record, field_name: str) -> str:
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
     if field.is_relation:
-        target = field.related_model._default_manager.filter(pk=value).first()
-        return str(target) if target else f"#{value}"
+        return names.get((field.related_model, value), f"#{value}")
     return str(value)
 
 
 def change_events(history: Iterable, label: str) -> list[ChangeEvent]:
     """Turn history rows (newest first, as simple-history orders them) into events with the
-    changed fields of each update. ``label`` names the record in the summary."""
+    changed fields of each update. ``label`` names the record in the summary.
+
+    A fixed number of queries whatever the number of rows: the previous version of a row is
+    the next older row of the same object in ``history`` (simple-history's ``prev_record``
+    would ask the database once per row), and related objects named in the changes are read
+    once per model."""
+    records = list(history)
+    previous = _previous_versions(records)
+    deltas, pairs = {}, []
+    for record in records:
+        if record.history_type != "~":
+            continue
+        prev = previous.get(record.history_id)
+        if prev is None:
+            prev = record.prev_record  # older than the rows given: ask the database
+        if prev is None:
+            continue
+        changed = record.diff_against(prev).changes
+        deltas[record.history_id] = (prev, changed)
+        for change in changed:
+            field = record.instance_type._meta.get_field(change.field)
+            if field.is_relation:
+                for side in (prev, record):
+                    value = getattr(side, field.attname)
+                    if value not in (None, ""):
+                        pairs.append((field.related_model, value))
+    names = _related_names(pairs)
     events = []
-    for record in history:
+    for record in records:
         actor = str(record.history_user) if record.history_user_id else None
-        changes: list[tuple[str, str, str]] = []
-        if record.history_type == "~" and record.prev_record is not None:
-            delta = record.diff_against(record.prev_record)
-            for change in delta.changes:
+        changes = []
+        if record.history_id in deltas:
+            prev, changed = deltas[record.history_id]
+            for change in changed:
                 field = record.instance_type._meta.get_field(change.field)
-                changes.append((str(field.verbose_name), _display(record.prev_record, change.field),
-                                _display(record, change.field)))
+                changes.append((str(field.verbose_name), _value(prev, change.field, names),
+                                _value(record, change.field, names)))
             if not changes:
-                continue  # saved without a change: nothing to tell
+                continue
         kind, verb = _ACTION[record.history_type]
         # "Card: changed — phone: A → B"; the verb stands apart from the label so that
         # translations need no gender agreement with it.

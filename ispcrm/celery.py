@@ -31,6 +31,16 @@ app.conf.beat_schedule = {
         "task": "billing.tasks.run_dunning",
         "schedule": crontab(hour=9, minute=30),
     },
+    # The route list of the next survey day, to the NOC head before the working day starts;
+    # daily, since the job itself skips days off (working Saturdays included).
+    "connections-survey-plans": {
+        "task": "connections.tasks.build_survey_plans",
+        "schedule": crontab(hour=8, minute=0),
+    },
+    "connections-overdue-surveys": {
+        "task": "connections.tasks.notify_overdue_surveys",
+        "schedule": crontab(hour=9, minute=40),
+    },
     "billing-monthly-documents": {
         "task": "billing.tasks.issue_monthly_documents",
         "schedule": crontab(day_of_month=1, hour=6, minute=0),

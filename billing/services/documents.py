@@ -9,10 +9,7 @@ import itertools
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
@@ -33,6 +30,9 @@ from billing.models import (
     Tariff,
 )
 from billing.money import ZERO, month_start, next_month_start, to_money
+from ispcrm.pdf import font_dir as _font_dir
+from ispcrm.pdf import html_to_pdf  # shared with the connection documents
+from ispcrm.pdf import local_fetcher as _local_fetcher  # noqa: F401 (the fetcher's tests)
 
 SERIES_PREFIX = {Document.Kind.INVOICE: "СЧ", Document.Kind.ACT: "АКТ"}
 # Accounts whose documents are written in one transaction: bounds the time the series
@@ -40,8 +40,6 @@ SERIES_PREFIX = {Document.Kind.INVOICE: "СЧ", Document.Kind.ACT: "АКТ"}
 BATCH_SIZE = 500
 # Charges read from the database at a time (a server-side cursor on PostgreSQL).
 CHUNK_SIZE = 2000
-# Debian's fonts-dejavu-core; settings.DOCUMENT_FONT_DIR may point elsewhere (bundled TTFs).
-DEFAULT_FONT_DIR = "/usr/share/fonts/truetype/dejavu"
 
 
 # --- Numbers ---------------------------------------------------------------------------------
@@ -243,43 +241,6 @@ def monthly_documents_issue(*, period: date, issued_on: date | None = None) -> i
 
 # --- PDF -------------------------------------------------------------------------------------
 
-def _font_dir() -> Path:
-    return Path(getattr(settings, "DOCUMENT_FONT_DIR", DEFAULT_FONT_DIR))
-
-
-def _allowed_roots() -> list[Path]:
-    from django.contrib.staticfiles.finders import get_finders
-
-    roots = [_font_dir(), Path(settings.STATIC_ROOT)]
-    for finder in get_finders():
-        for storage in getattr(finder, "storages", {}).values():
-            location = getattr(storage, "location", None)
-            if location:
-                roots.append(Path(location))
-    return [root.resolve() for root in roots]
-
-
-def _local_fetcher():
-    """A WeasyPrint URL fetcher that reads only our static files and the document fonts, and
-    refuses every other URL — no network access, no other local file, whatever a document
-    happens to contain."""
-    from weasyprint.urls import URLFetcher
-
-    roots = _allowed_roots()
-
-    class LocalOnlyFetcher(URLFetcher):
-        def fetch(self, url, headers=None):
-            parts = urlsplit(url)
-            if parts.scheme != "file":
-                raise ValueError(f"documents load only local files, not {url}")
-            path = Path(unquote(parts.path)).resolve()
-            if not any(path.is_relative_to(root) for root in roots):
-                raise ValueError(f"not a static or font file: {url}")
-            return super().fetch(url, headers)
-
-    return LocalOnlyFetcher()
-
-
 def _party(name: str, inn: str = "", kpp: str = "", address: str = "") -> dict:
     return {"name": name, "inn": inn, "kpp": kpp, "address": address}
 
@@ -332,14 +293,6 @@ def document_html(document: Document) -> str:
 def document_pdf(document: Document) -> bytes:
     """The document as a PDF (A4, the Russian form of an invoice or act)."""
     return html_to_pdf(document_html(document))
-
-
-def html_to_pdf(html: str) -> bytes:
-    """Render one of our document templates to PDF, reading only local files."""
-    from weasyprint import HTML  # heavy import: only where a PDF is made
-
-    base_url = Path(settings.STATIC_ROOT).resolve().as_uri() + "/"
-    return HTML(string=html, base_url=base_url, url_fetcher=_local_fetcher()).write_pdf()
 
 
 def claim_pdf(claim) -> bytes:

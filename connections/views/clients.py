@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import resolve, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -16,14 +17,20 @@ from connections.services.clients import client_create, client_update, contact_c
 from ispcrm.forms import apply_service_errors
 from ispcrm.models import Branch
 
+from .card_section import workflow_section
+
 PAGE_SIZE = 50
+HISTORY_ON_CARD = 50  # the newest events; "whole history" shows the rest
 
 
 @login_required
 def home(request):
-    """Each role lands on its own queue (UX.md: work queues, not menus)."""
-    return render(request, "connections/home.html",
-                  {"queue": selectors.work_queue(request.user)})
+    """Each role lands on its own queue (UX.md: work queues, not menus): the queue page is
+    shown right here, so "My work" is one click from anywhere."""
+    queue = selectors.work_queue(request.user)
+    if queue.get("page"):
+        return resolve(reverse(queue["page"])).func(request)
+    return render(request, "connections/home.html", {"queue": queue})
 
 
 @login_required
@@ -65,11 +72,15 @@ def client_search(request):
 @permission_required("connections.view_clientcard", raise_exception=True)
 def client_detail(request, pk: int):
     card = get_object_or_404(selectors.client_queryset(), pk=pk)
+    history = selectors.client_history(card, request.user)
+    whole = request.GET.get("history") == "all"
     return render(request, "connections/client_detail.html", {
         "card": card,
         "contacts": card.contacts.all(),
         "contact_form": ClientContactForm(),
-        "history": selectors.client_history(card, request.user)[:30],
+        "history": history if whole else history[:HISTORY_ON_CARD],
+        "history_more": 0 if whole else max(len(history) - HISTORY_ON_CARD, 0),
+        "workflow": workflow_section(request, card),
         "neighbours": [other for other in selectors.building_clients(card.building)
                        if other.pk != card.pk][:10],
         "sections": cards.render_sections(request, card),
