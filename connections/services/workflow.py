@@ -119,8 +119,10 @@ def _bool(payload: dict, key: str, default: bool | None = False) -> bool:
         return value
     if value in ("true", "1", "on", 1):
         return True
-    if value in ("false", "0", "", 0, None) and default is not None:
+    if value in ("false", "0", "off", 0):
         return False
+    if value in ("", None) and default is not None:
+        return default
     raise ValidationError({key: _("Must be true or false.")})
 
 

@@ -209,3 +209,13 @@ def test_available_transitions_follow_role_and_guards(api, team, tariff, crew, o
     as_manager = api.as_user(team["manager"]).get(url).json()["available_transitions"]
     assert as_manager == ["cancel"]
     assert roles.CREW_LEADER in team
+
+
+def test_the_survey_result_must_say_yes_or_no(api, team, tariff, on_monday):
+    card = drive(team, to="request_expertise", tariff=tariff)
+    missing = fire(api, team["noc_head"], card, "record_expertise", {})
+    assert missing.status_code == 400 and "possible" in missing.json()
+    vague = fire(api, team["noc_head"], card, "record_expertise", {"possible": "maybe"})
+    assert vague.status_code == 400
+    as_text = fire(api, team["noc_head"], card, "record_expertise", {"possible": "false"})
+    assert as_text.json()["stage"] == "network_development"
