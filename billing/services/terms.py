@@ -83,7 +83,8 @@ def on_stage_changed(sender, card: ClientCard, transition: str, actor, payload, 
                                         connection_fee=card.contract.connection_fee)
         for service in terms.services.all():
             accounts.service_add(account=account, service=service, actor=actor)
-        stamp_fee_paid(account)
+        if card.contract.connection_fee == 0:  # nothing to pay: no connection charge posted
+            _stamp(card)
     elif transition == "activate":
         accounts.account_activate(account=card.account, actor=actor)
     elif transition in ("terminate", "cancel"):
@@ -97,12 +98,15 @@ def stamp_fee_paid(account: Account) -> None:
     card = account.client
     if card.fee_paid_at is not None or account.balance < 0:
         return
-    if not LedgerEntry.objects.filter(account=account,
-                                      charge_kind=LedgerEntry.ChargeKind.CONNECTION).exists():
-        return
-    ClientCard.objects.filter(pk=card.pk, fee_paid_at__isnull=True).update(
-        fee_paid_at=timezone.now())
+    if LedgerEntry.objects.filter(account=account,
+                                  charge_kind=LedgerEntry.ChargeKind.CONNECTION).exists():
+        _stamp(card)
+
+
+def _stamp(card: ClientCard) -> None:
     card.fee_paid_at = timezone.now()
+    ClientCard.objects.filter(pk=card.pk, fee_paid_at__isnull=True).update(
+        fee_paid_at=card.fee_paid_at)
 
 
 def on_payment_received(sender, payment, account: Account, **kwargs) -> None:

@@ -219,3 +219,14 @@ def test_the_survey_result_must_say_yes_or_no(api, team, tariff, on_monday):
     assert vague.status_code == 400
     as_text = fire(api, team["noc_head"], card, "record_expertise", {"possible": "false"})
     assert as_text.json()["stage"] == "network_development"
+
+
+def test_a_free_connection_counts_as_paid_at_signing(api, team, crew, on_monday):
+    from tests.factories import TariffFactory
+
+    free = TariffFactory(name="Домашний без платы", connection_fee="0.00")
+    card = drive(team, to="sign_contract", tariff=free)
+    assert card.fee_paid_at is not None
+    planned = fire(api, team["crew_leader"], card, "schedule_installation",
+                   {"date": "2026-11-25", "crew": crew.pk})
+    assert planned.status_code == 200, planned.json()

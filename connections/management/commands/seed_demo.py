@@ -23,11 +23,13 @@ from decimal import Decimal
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
-from django.db.models import Count, Sum
+from django.core.management.color import no_style
+from django.db import connection, models, transaction
+from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
 from connections import demo
+from connections.demo_workflow import seed_workflow
 from connections.models import (
     Building,
     ClientCard,
@@ -323,6 +325,84 @@ def update_rows(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
                        f"WHERE {table}.{pk} = v.column1", params)
 
 
+# Fields whose Python values every database driver takes as they are; dates and times go
+# through the backend's adapters, the rest (money, JSON, files, addresses) through the
+# field's own conversion.
+_PLAIN = (models.CharField, models.TextField, models.IntegerField, models.BooleanField,
+          models.ForeignKey)
+
+
+def _converter(field):
+    ops = connection.ops
+    if isinstance(field, _PLAIN):
+        return None
+    if isinstance(field, models.DateTimeField):
+        return ops.adapt_datetimefield_value
+    if isinstance(field, models.DateField):
+        return ops.adapt_datefield_value
+    if isinstance(field, models.TimeField):
+        return ops.adapt_timefield_value
+    return lambda value: field.get_db_prep_save(value, connection)
+
+
+def insert_rows(model, rows: list) -> list[int]:
+    """Insert many new rows fast; returns their ids (model instances get theirs too).
+
+    ``rows`` are model instances or dicts of attribute names (``card_id``) to values, the
+    fields' defaults filling the rest. ``bulk_create`` compiles every value of every row
+    through the ORM, and building a model instance per row costs as much again; for the
+    workflow's hundreds of thousands of narrow rows that was most of a 10,000-client seed.
+    Here ids are taken after the table's largest (the seed is one transaction), the rows go
+    in by COPY (PostgreSQL) or multi-row INSERTs (SQLite), and PostgreSQL's sequence is
+    moved past them."""
+    if not rows:
+        return []
+    ops = connection.ops
+    pk = model._meta.pk
+    fields = [f for f in model._meta.concrete_fields if f is not pk]
+    convert = [_converter(f) for f in fields]
+    defaults = {f.attname: f.get_default() for f in fields}
+    first = (model.objects.aggregate(top=Max("pk"))["top"] or 0) + 1
+    ids = list(range(first, first + len(rows)))
+    values = []
+    for number, row in zip(ids, rows, strict=True):
+        if isinstance(row, dict):
+            get = row.get
+            line = [number]
+            for f, conv in zip(fields, convert, strict=True):
+                value = get(f.attname, defaults[f.attname])
+                line.append(value if conv is None or value is None else conv(value))
+        else:
+            row.pk = number
+            row._state.adding, row._state.db = False, connection.alias
+            line = [number]
+            for f, conv in zip(fields, convert, strict=True):
+                value = getattr(row, f.attname)
+                line.append(value if conv is None or value is None else conv(value))
+        values.append(line)
+    table = ops.quote_name(model._meta.db_table)
+    columns = ", ".join(ops.quote_name(f.column) for f in [pk, *fields])
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # COPY: the fastest way in; psycopg's query parsing of a huge multi-row INSERT
+            # costs more than the insert itself.
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for line in values:
+                    copy.write_row(line)
+        else:
+            # Many rows a statement (one call), within SQLite's 32,766 parameters.
+            row_sql = f"({', '.join(['%s'] * (len(fields) + 1))})"
+            per_statement = max(1, min(BATCH_SIZE, 30_000 // (len(fields) + 1)))
+            for start in range(0, len(values), per_statement):
+                chunk = values[start:start + per_statement]
+                cursor.execute(f"INSERT INTO {table} ({columns}) "
+                               f"VALUES {', '.join([row_sql] * len(chunk))}",
+                               [value for line in chunk for value in line])
+        for statement in ops.sequence_reset_sql(no_style(), [model]):
+            cursor.execute(statement)
+    return ids
+
+
 @dataclass
 class Seeder:
     """What the sections share: the options, the output and what earlier sections made."""
@@ -334,6 +414,7 @@ class Seeder:
     managers: dict[str, list[User]] = field(default_factory=dict)  # by city key
     staff: list[tuple[User, str]] = field(default_factory=list)  # (user, role label)
     phones: set[str] = field(default_factory=set)  # every phone handed out, to keep them unique
+    card_ids: list[int] = field(default_factory=list)  # cards created by this run
 
     def rng(self, section: str) -> random.Random:
         # One stream per section, so one section's size never shifts another's data.
@@ -618,11 +699,14 @@ def seed_clients(s: Seeder) -> None:
                                           batch_size=BATCH_SIZE)
         if len(drafts) > BATCH_SIZE:
             s.log(f"clients: {len(pks)}/{len(drafts)} ({time.monotonic() - started:.1f} s)")
+    s.card_ids = pks
 
 
 # Run in this order; higher apps' sections (billing…) follow, see connections/demo.py.
+# seed_workflow (connections/demo_workflow.py) puts the connection standard behind each new
+# card's stage: surveys, contracts, installations, the stage log.
 SECTIONS: tuple[Callable[[Seeder], None], ...] = (
-    seed_org, seed_staff, seed_addresses, seed_clients,
+    seed_org, seed_staff, seed_addresses, seed_clients, seed_workflow,
 )
 
 
@@ -634,7 +718,9 @@ class Command(BaseCommand):
         "Fill the database with demo data: two cities with a branch each, a login per role "
         f"(username = role name, password {DEMO_PASSWORD}), extra managers, the superuser "
         f"'{SUPERUSER}', districts, streets and about one building per 15 clients, and N "
-        "client cards over every stage and connection type. The same --seed gives the same "
+        "client cards over every stage and connection type, each with what its stage implies "
+        "(survey requests and results with estimates, contracts, crews and installations, "
+        "the stage log; branch workflow settings). The same --seed gives the same "
         "data. Safe to re-run: it adds only what is missing — existing cities, branches, "
         "users (passwords untouched), districts and streets are kept, buildings are topped up "
         "to the size N needs, and clients are added only when there are no client cards at "
