@@ -200,7 +200,7 @@ def test_contracts_numbered_per_branch_and_signed_before_installation(seeded):
     assert drafts.filter(disputed=True, resolved_at__isnull=True).count() == 1
     assert drafts.filter(nonstandard=True, director_approved_at__isnull=True).exists()
     disputed = drafts.get(disputed=True).card
-    assert "lawyer" in workflow.refusal(disputed, "sign_contract")
+    assert "юрист" in workflow.refusal(disputed, "sign_contract")
 
 
 def test_installations_planned_on_free_slots_and_completed_with_ip(seeded):
