@@ -310,8 +310,11 @@ def update_rows(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
     ops = connection.ops
     table, pk = ops.quote_name(model._meta.db_table), ops.quote_name(model._meta.pk.column)
     fields = [model._meta.get_field(name) for name in columns]
-    assignments = ", ".join(f"{ops.quote_name(f.column)} = v.column{i + 2}"
-                            for i, f in enumerate(fields))
+    # PostgreSQL types a VALUES column from its values: one of only NULLs would be text.
+    cast = "::{}" if connection.vendor == "postgresql" else ""
+    assignments = ", ".join(
+        f"{ops.quote_name(f.column)} = v.column{i + 2}{cast.format(f.db_type(connection))}"
+        for i, f in enumerate(fields))
     row_sql = "(" + ", ".join(["%s"] * (len(columns) + 1)) + ")"
     params = []
     for pk_value, *values in rows:
