@@ -5,11 +5,11 @@ pipeline board with 10,000 open cards (issue 4's benchmark), with their SQL quer
     .venv/bin/python manage.py migrate && .venv/bin/python manage.py seed_demo --clients 20000
     .venv/bin/python -m bench.workflow [--repeat 20]
 
-The first run adds what the demo lacks (bulk, idempotent; then ANALYZE): open cards in the first branch up
-to 10,000, and one client, «Пятилетний Клиент», with 60 months of charges and payments, tariff
-changes, 40 card edits and the whole stage log. Runs in-process through Django's test client
-signed in as the demo `manager`; prints the median and 95th percentile. Figures go to
-docs/BENCHMARKS.md; nothing here asserts a time."""
+The first run adds what the demo lacks (bulk, idempotent, then ANALYZE): open cards in the
+first branch up to 10,000, and one client, «Пятилетний Клиент», with 60 months of charges
+and payments, tariff changes, 40 card edits and the whole stage log. Runs in-process through
+Django's test client signed in as the demo `manager`; prints the median and 95th percentile.
+Figures go to docs/BENCHMARKS.md; nothing here asserts a time."""
 
 import argparse
 import datetime as dt
