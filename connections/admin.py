@@ -62,8 +62,11 @@ class ClientCardAdmin(SimpleHistoryAdmin):
     search_fields = ["name", "phone", "inn", "email", "building__street__name"]
     list_select_related = ["building__street", "branch", "lead_manager"]
     autocomplete_fields = ["building", "referrer", "lead_manager"]
-    # The stage moves only through workflow transitions, which log who and why.
-    readonly_fields = ["stage", "created_at", "updated_at"]
+    # The stage and what its transitions stamp move only through the workflow (the log
+    # says who and why); the fee-paid stamp comes from billing.
+    readonly_fields = ["stage", "stage_changed_at", "fee_paid_at", "activated_at",
+                       "connection_days", "terminated_at", "termination_reason",
+                       "termination_controllable", "created_at", "updated_at"]
     inlines = [ClientContactInline]
     date_hierarchy = "created_at"
     show_full_result_count = False  # no COUNT(*) over every card on each page
