@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.models import Account, LedgerEntry, Service, Tariff, Terms
+from billing.models import Account, Service, Tariff, Terms
 from connections.hooks import ContractTerms
 from connections.models import ClientCard, Stage
 
@@ -84,7 +84,7 @@ def on_stage_changed(sender, card: ClientCard, transition: str, actor, payload, 
         for service in terms.services.all():
             accounts.service_add(account=account, service=service, actor=actor)
         if card.contract.connection_fee == 0:  # nothing to pay: no connection charge posted
-            _stamp(card)
+            card.fee_paid_at = _stamp(card.pk)
     elif transition == "activate":
         accounts.account_activate(account=card.account, actor=actor)
     elif transition in ("terminate", "cancel"):
@@ -94,21 +94,18 @@ def on_stage_changed(sender, card: ClientCard, transition: str, actor, payload, 
 
 
 def stamp_fee_paid(account: Account) -> None:
-    """Mark the card once the connection fee is covered by the balance (CS-4, CS-6)."""
-    card = account.client
-    if card.fee_paid_at is not None or account.balance < 0:
-        return
-    if LedgerEntry.objects.filter(account=account,
-                                  charge_kind=LedgerEntry.ChargeKind.CONNECTION).exists():
-        _stamp(card)
+    """Mark the card once the connection fee is covered (CS-4, CS-6). Only a pending account
+    owes it: the fee is its first charge, and activation needs the stamp. No query for the
+    payments of clients in service."""
+    if account.status == Account.Status.PENDING and account.balance >= 0:
+        _stamp(account.client_id)
 
 
-def _stamp(card: ClientCard) -> None:
-    card.fee_paid_at = timezone.now()
-    ClientCard.objects.filter(pk=card.pk, fee_paid_at__isnull=True).update(
-        fee_paid_at=card.fee_paid_at)
+def _stamp(card_id: int):
+    now = timezone.now()
+    ClientCard.objects.filter(pk=card_id, fee_paid_at__isnull=True).update(fee_paid_at=now)
+    return now
 
 
 def on_payment_received(sender, payment, account: Account, **kwargs) -> None:
     stamp_fee_paid(account)
-
