@@ -89,6 +89,13 @@ class ClientCard(ConcurrentTransitionMixin, models.Model):
     termination_controllable = models.BooleanField(_("controllable churn"), null=True,
                                                    blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # SP-2: how the client agreed to be contacted about requests.
+    support_channel = models.CharField(
+        _("agreed support channel"), max_length=10, blank=True,
+        choices=[("phone", _("Phone")), ("email", _("Email")), ("messenger", _("Messenger")),
+                 ("cabinet", _("Personal cabinet"))])
+    messenger_id = models.CharField(_("messenger chat id"), max_length=64, blank=True,
+                                    db_index=True)
     # Name, phones, INN, email and address in one lower-cased line, so the search box is one
     # trigram-indexed LIKE per word on PostgreSQL (see refresh_search_text).
     search_text = models.TextField(editable=False, blank=True, default="")
