@@ -96,6 +96,10 @@ class ClientCard(ConcurrentTransitionMixin, models.Model):
                  ("cabinet", _("Personal cabinet"))])
     messenger_id = models.CharField(_("messenger chat id"), max_length=64, blank=True,
                                     db_index=True)
+    # The personal cabinet's login of this client: he sees only this card's data.
+    cabinet_user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+        related_name="client_card", verbose_name=_("cabinet login"))
     # Name, phones, INN, email and address in one lower-cased line, so the search box is one
     # trigram-indexed LIKE per word on PostgreSQL (see refresh_search_text).
     search_text = models.TextField(editable=False, blank=True, default="")

@@ -29,6 +29,10 @@ class Category(models.Model):
     person = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True,
                                blank=True, related_name="+",
                                verbose_name=_("responsible person"))
+    head = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
+                             related_name="+", verbose_name=_("group head"),
+                             help_text=_("Gets escalations and low ratings; empty: the "
+                                         "parent's."))
     active = models.BooleanField(_("active"), default=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     history = HistoricalRecords(bases=[AuditedHistory])
