@@ -45,4 +45,9 @@ app.conf.beat_schedule = {
         "task": "billing.tasks.issue_monthly_documents",
         "schedule": crontab(day_of_month=1, hour=6, minute=0),
     },
+    # SLA warnings and escalations (SP-3); the job skips branches outside working hours.
+    "tickets-escalations": {
+        "task": "tickets.tasks.run_escalations",
+        "schedule": crontab(minute="*/10"),
+    },
 }

@@ -50,29 +50,44 @@ _MANAGE_CATALOG = ("billing.add_tariff", "billing.change_tariff", "billing.add_s
 _ACCOUNTING = ("billing.change_payment", "billing.add_ledgerentry", "billing.add_bankstatement",
                "billing.view_bankstatement", "billing.view_banktransfer",
                "billing.change_banktransfer", "billing.view_billingsettings")
+# Helpdesk (issue 5): every staff role sees tickets and outages; the NOC and support run
+# outages (API.md); those who take calls open tickets; those who solve them also change them.
+_VIEW_TICKETS = ("tickets.view_ticket", "tickets.view_comment", "tickets.view_category",
+                 "tickets.view_outage", "tickets.view_outageupdate", "tickets.view_rating")
+_OPEN_TICKETS = ("tickets.add_ticket", "tickets.add_comment")
+_WORK_TICKETS = (*_OPEN_TICKETS, "tickets.change_ticket", "tickets.add_timeentry")
+_RUN_OUTAGES = ("tickets.add_outage", "tickets.change_outage", "tickets.add_outageupdate")
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     MANAGER: (*_VIEW_ADDRESSES, *_EDIT_ADDRESSES, *_VIEW_CLIENTS, *_EDIT_CLIENTS,
-              *_VIEW_BILLING, *_TAKE_PAYMENTS, *_MANAGE_ACCOUNTS),
+              *_VIEW_BILLING, *_TAKE_PAYMENTS, *_MANAGE_ACCOUNTS, *_VIEW_TICKETS,
+              *_OPEN_TICKETS),
     HEAD_OF_SALES: (*_VIEW_ADDRESSES, *_EDIT_ADDRESSES, *_VIEW_CLIENTS, *_EDIT_CLIENTS,
                     *_VIEW_STAFF, *_VIEW_BILLING, *_TAKE_PAYMENTS, *_MANAGE_ACCOUNTS,
-                    *_MANAGE_CATALOG),
+                    *_MANAGE_CATALOG, *_VIEW_TICKETS, *_OPEN_TICKETS),
     COMMERCIAL_DIRECTOR: (*_VIEW_ADDRESSES, *_EDIT_ADDRESSES, *_VIEW_CLIENTS, *_EDIT_CLIENTS,
-                          *_VIEW_STAFF, *_VIEW_BILLING, *_MANAGE_ACCOUNTS, *_MANAGE_CATALOG),
-    NOC_HEAD: (*_VIEW_ADDRESSES, *_EDIT_ADDRESSES, *_VIEW_CLIENTS, "billing.view_tariff"),
+                          *_VIEW_STAFF, *_VIEW_BILLING, *_MANAGE_ACCOUNTS, *_MANAGE_CATALOG,
+                          *_VIEW_TICKETS),
+    NOC_HEAD: (*_VIEW_ADDRESSES, *_EDIT_ADDRESSES, *_VIEW_CLIENTS, "billing.view_tariff",
+               *_VIEW_TICKETS, *_WORK_TICKETS, *_RUN_OUTAGES),
     TECHNICAL_DIRECTOR: (*_VIEW_ADDRESSES, *_EDIT_ADDRESSES, *_VIEW_CLIENTS, *_VIEW_STAFF,
-                         "billing.view_tariff"),
-    CHIEF_ENGINEER: (*_VIEW_ADDRESSES, *_EDIT_ADDRESSES, *_VIEW_CLIENTS, "billing.view_tariff"),
-    CREW_LEADER: (*_VIEW_ADDRESSES, *_VIEW_CLIENTS, "billing.view_tariff"),
+                         "billing.view_tariff", *_VIEW_TICKETS, *_WORK_TICKETS,
+                         *_RUN_OUTAGES),
+    CHIEF_ENGINEER: (*_VIEW_ADDRESSES, *_EDIT_ADDRESSES, *_VIEW_CLIENTS, "billing.view_tariff",
+                     *_VIEW_TICKETS, *_WORK_TICKETS),
+    CREW_LEADER: (*_VIEW_ADDRESSES, *_VIEW_CLIENTS, "billing.view_tariff", *_VIEW_TICKETS,
+                  *_WORK_TICKETS),
     SUBSCRIBER_DEPT: (*_VIEW_ADDRESSES, *_VIEW_CLIENTS, "connections.change_clientcard",
-                      *_EDIT_CONTACTS, *_VIEW_BILLING, *_TAKE_PAYMENTS, *_MANAGE_ACCOUNTS),
+                      *_EDIT_CONTACTS, *_VIEW_BILLING, *_TAKE_PAYMENTS, *_MANAGE_ACCOUNTS,
+                      *_VIEW_TICKETS, *_OPEN_TICKETS),
     ACCOUNTANT: (*_VIEW_ADDRESSES, *_VIEW_CLIENTS, *_VIEW_BILLING, *_TAKE_PAYMENTS,
-                 *_ACCOUNTING),
-    SUPPORT: (*_VIEW_ADDRESSES, *_VIEW_CLIENTS, *_EDIT_CONTACTS, *_VIEW_BILLING),
+                 *_ACCOUNTING, *_VIEW_TICKETS),
+    SUPPORT: (*_VIEW_ADDRESSES, *_VIEW_CLIENTS, *_EDIT_CONTACTS, *_VIEW_BILLING,
+              *_VIEW_TICKETS, *_WORK_TICKETS, *_RUN_OUTAGES),
     DIRECTOR: (*_VIEW_ADDRESSES, *_VIEW_CLIENTS, *_VIEW_STAFF, *_VIEW_BILLING,
                "ispcrm.view_calendarday", "billing.view_bankstatement",
-               "billing.view_banktransfer"),
-    LAWYER: (*_VIEW_ADDRESSES, *_VIEW_CLIENTS, *_VIEW_BILLING),
+               "billing.view_banktransfer", *_VIEW_TICKETS),
+    LAWYER: (*_VIEW_ADDRESSES, *_VIEW_CLIENTS, *_VIEW_BILLING, *_VIEW_TICKETS),
 }
 
 

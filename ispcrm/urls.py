@@ -11,6 +11,7 @@ from . import views
 api_v1 = [
     path("", include("connections.api.urls")),
     path("", include("billing.api.urls")),
+    path("", include("tickets.api.urls")),
 ]
 
 urlpatterns = [
@@ -24,6 +25,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("connections.urls")),
     path("billing/", include("billing.urls")),
+    path("tickets/", include("tickets.urls")),
 ]
 
 if settings.DEBUG:

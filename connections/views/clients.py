@@ -10,7 +10,7 @@ from django.urls import resolve, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from connections import cards, selectors
+from connections import buildings, cards, selectors
 from connections.forms import ClientCardForm, ClientContactForm
 from connections.models import Building, ClientCard, ConnectionType, Stage
 from connections.services.clients import client_create, client_update, contact_create
@@ -169,8 +169,12 @@ def building_detail(request, pk: int):
         Building.objects.select_related("street__city", "district"), pk=pk)
     clients = selectors.building_clients(building)
     active = sum(card.stage == Stage.ACTIVE for card in clients)
+    columns = buildings.render_columns(request, building, clients)
     return render(request, "connections/building_detail.html", {
         "building": building, "clients": clients, "active": active, "total": len(clients),
+        # What the helpdesk and billing add (M6): an outage on top, balance and tickets.
+        "sections": buildings.render_sections(request, building, clients),
+        "columns": columns, "rows": buildings.rows(clients, columns),
         "penetration": round(100 * active / building.households, 1)
         if building.households else None,
     })

@@ -197,6 +197,14 @@ NOTIFICATION_SMS_BACKEND = env_str("NOTIFICATION_SMS_BACKEND",
 NOTIFICATION_MESSENGER_BACKEND = env_str("NOTIFICATION_MESSENGER_BACKEND", "") or None
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# --- Helpdesk (tickets) ----------------------------------------------------------------------
+# An outage longer than this is compensated on resolution: the tariff's daily share per day.
+OUTAGE_COMPENSATION_HOURS = env_int("OUTAGE_COMPENSATION_HOURS", 24)
+# Category code of tickets opened from the support mailbox; empty: the first root category.
+SUPPORT_EMAIL_CATEGORY = env_str("SUPPORT_EMAIL_CATEGORY", "")
+# The secret path part of the Telegram webhook URL; empty: the webhook is off (404).
+TELEGRAM_WEBHOOK_SECRET = env_str("TELEGRAM_WEBHOOK_SECRET", "")
+
 # --- REST API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -223,6 +231,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Payments and tickets both have a "channel" with different choices.
+    "ENUM_NAME_OVERRIDES": {"TicketChannelEnum": "tickets.models.Ticket.Channel",
+                            "PaymentChannelEnum": "billing.models.Payment.Channel"},
 }
 
 # --- Logging ---------------------------------------------------------------------------------

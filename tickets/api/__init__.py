@@ -1,0 +1,1 @@
+"""The helpdesk's REST API (API.md "Tickets and outages")."""
