@@ -50,4 +50,14 @@ app.conf.beat_schedule = {
         "task": "tickets.tasks.run_escalations",
         "schedule": crontab(minute="*/10"),
     },
+    # The support mailbox into tickets (SP-2); the task does nothing without SUPPORT_MAILDIR.
+    "tickets-support-mailbox": {
+        "task": "tickets.tasks.read_support_mailbox",
+        "schedule": crontab(minute="*/2"),
+    },
+    # The retention call list (R5), ready before the managers start; the job skips days off.
+    "tickets-retention-calls": {
+        "task": "tickets.tasks.build_retention_calls",
+        "schedule": crontab(hour=7, minute=30),
+    },
 }

@@ -6,11 +6,14 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
+    CallScript,
     Category,
+    ChecklistItem,
     Comment,
     Outage,
     OutageUpdate,
     Rating,
+    RetentionCall,
     ReviewTask,
     SlaNotice,
     SlaPolicy,
@@ -151,3 +154,42 @@ class OutageUpdateAdmin(admin.ModelAdmin):
     list_display = ["created_at", "outage", "author", "eta"]
     search_fields = ["text", "outage__description"]
     list_select_related = ["outage", "author"]
+
+
+# --- Retention (R2, R5): the scripts and checklists are edited here; calls are worked on
+# their page, so what the manager recorded is read-only.
+
+
+class ChecklistItemInline(admin.TabularInline):
+    model = ChecklistItem
+    extra = 1
+    fields = ["order", "text"]
+
+
+@admin.register(CallScript)
+class CallScriptAdmin(admin.ModelAdmin):
+    list_display = ["title", "situation", "order", "active"]
+    list_filter = ["situation", "active"]
+    list_editable = ["order", "active"]
+    search_fields = ["title", "text"]
+    inlines = [ChecklistItemInline]
+
+
+@admin.register(RetentionCall)
+class RetentionCallAdmin(admin.ModelAdmin):
+    list_display = ["due", "client", "manager", "status", "outcome", "reason_text"]
+    list_filter = ["status", "outcome", "due"]
+    search_fields = ["client__name", "client__phone", "manager__last_name"]
+    list_select_related = ["client", "manager"]
+    raw_id_fields = ["client", "manager"]
+    readonly_fields = ["reasons", "reason_text", "answers", "called_at", "called_by",
+                       "created_at"]
+    date_hierarchy = "due"
+
+
+@admin.register(ChecklistItem)
+class ChecklistItemAdmin(admin.ModelAdmin):
+    list_display = ["script", "order", "text"]
+    list_filter = ["script"]
+    search_fields = ["text", "script__title"]
+    list_select_related = ["script"]

@@ -9,14 +9,17 @@ class TicketsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
-        from connections import selectors
+        from connections import demo, selectors
         from ispcrm.models import CalendarDay
 
-        from . import cards
+        from . import cards, demo_helpdesk, demo_retention
         from .models import SlaPolicy
-        from .services import sla, tickets
+        from .services import hours, sla, tickets
 
         cards.register()  # the card's "Tickets" section and the building page's columns
+        hours.register()  # billing's monthly act reads the month's hours (SP-8)
+        demo.register(demo_helpdesk.seed_helpdesk)
+        demo.register(demo_retention.seed_retention)  # after: calls about its tickets
 
         if tickets.ticket_events not in selectors.history_sources:
             selectors.history_sources.append(tickets.ticket_events)

@@ -1,6 +1,8 @@
 from django.urls import path
 
 from .views import detail, help, new, outages, queues
+from .views import hours as hours_views
+from .views import retention as retention_views
 
 app_name = "tickets"
 
@@ -9,5 +11,7 @@ urlpatterns = [
     *new.urlpatterns,
     *outages.urlpatterns,
     *help.urlpatterns,
+    *hours_views.urlpatterns,
+    *retention_views.urlpatterns,
     *detail.urlpatterns,
 ]

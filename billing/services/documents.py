@@ -13,7 +13,9 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
+from billing import hooks
 from billing.documents_text import (
     amount_in_words_ru,
     format_date,
@@ -29,7 +31,9 @@ from billing.models import (
     Subscription,
     Tariff,
 )
-from billing.money import ZERO, month_start, next_month_start, to_money
+from billing.money import KOPECK, ZERO, month_start, next_month_start, to_money
+from billing.services.ledger import lock_account, post
+from connections.models import ClientCard
 from ispcrm.pdf import font_dir as _font_dir
 from ispcrm.pdf import html_to_pdf  # shared with the connection documents
 from ispcrm.pdf import local_fetcher as _local_fetcher  # noqa: F401 (the fetcher's tests)
@@ -86,6 +90,7 @@ def next_number(series: str) -> int:
 
 _MONTHLY_UNIT = "мес."
 _SERVICE_UNIT = "усл."
+HOURS_UNIT = "ч"
 
 
 def _line_name(entry: LedgerEntry, tariff_name: str | None, period: date) -> tuple[str, str]:
@@ -108,13 +113,31 @@ def _line_name(entry: LedgerEntry, tariff_name: str | None, period: date) -> tup
     return entry.description, _SERVICE_UNIT
 
 
+def _hours_line(entry: LedgerEntry, hour_price: Decimal | None, period: date) -> dict | None:
+    """The extra hours charge as "K h × the hour's price", when the tariff's price still
+    divides the amount (else it prints as one service, in the charge's own words)."""
+    if entry.idem_key != hours_key(period) or not hour_price:
+        return None
+    amount = to_money(-entry.amount)
+    quantity = (amount / hour_price).quantize(KOPECK)
+    if to_money(quantity * hour_price) != amount:
+        return None
+    return {"name": f"Часы обслуживания сверх включённых в тариф за {month_year(period)}",
+            "quantity": str(quantity), "unit": HOURS_UNIT, "price": str(to_money(hour_price)),
+            "amount": str(amount)}
+
+
 def document_lines(entries: list[LedgerEntry], tariff_name: str | None,
-                   period: date) -> list[dict]:
+                   period: date, hour_price: Decimal | None = None) -> list[dict]:
     """Document lines from charge entries. A charge is negative in the ledger and positive on
     the document; a recalculation in the client's favour is a negative line. Money is stored
     as strings ("1500.00"): JSON has no decimals."""
     lines = []
     for entry in entries:
+        hours = _hours_line(entry, hour_price, period)
+        if hours is not None:
+            lines.append(hours)
+            continue
         name, unit = _line_name(entry, tariff_name, period)
         amount = to_money(-entry.amount)
         lines.append({"name": name, "quantity": "1", "unit": unit, "price": str(amount),
@@ -128,6 +151,7 @@ class _Plan:
     lines: list[dict]
     total: Decimal
     hours_included: Decimal | None
+    hours_spent: Decimal | None = None
 
 
 def _tariffs_in_force(account_ids: list[int], period: date) -> dict[int, Tariff]:
@@ -144,18 +168,80 @@ def _tariffs_in_force(account_ids: list[int], period: date) -> dict[int, Tariff]
     return {account_id: sub.tariff for account_id, sub in chosen.items()}
 
 
-def _plans(batch: list[tuple[int, list[LedgerEntry]]], period: date) -> list[_Plan]:
+def _plans(batch: list[tuple[int, list[LedgerEntry]]], period: date,
+           hours_used: dict[int, Decimal]) -> list[_Plan]:
     tariffs = _tariffs_in_force([account_id for account_id, _entries in batch], period)
     plans = []
     for account_id, entries in batch:
         tariff = tariffs.get(account_id)
-        lines = document_lines(entries, tariff.name if tariff else None, period)
+        lines = document_lines(entries, tariff.name if tariff else None, period,
+                               tariff.hour_price if tariff else None)
         total = sum((Decimal(line["amount"]) for line in lines), ZERO)
         if total <= ZERO:
             continue  # only recalculations in the client's favour: nothing to bill
         hours = tariff.included_hours if tariff is not None else None
-        plans.append(_Plan(account_id, lines, total, hours))
+        plans.append(_Plan(account_id, lines, total, hours, hours_used.get(account_id)))
     return plans
+
+
+# --- Hours of hourly subscription service (SP-8) ---------------------------------------------
+
+def hours_key(period: date) -> str:
+    """The key of the month's extra hours charge: posted once per account and month."""
+    return f"hours:{period:%Y-%m}"
+
+
+def _hourly_business_tariffs(period: date) -> dict[int, Tariff]:
+    """Company accounts whose tariff in force in the month includes service hours, without
+    the month's act yet (an issued act is final: nothing more is charged for its month)."""
+    with_act = Document.objects.filter(kind=Document.Kind.ACT, period=period)
+    candidates = list(
+        Subscription.objects.filter(tariff__included_hours__isnull=False,
+                                    account__client__kind=ClientCard.Kind.COMPANY,
+                                    start__lt=next_month_start(period))
+        .filter(Q(end__isnull=True) | Q(end__gt=period))
+        .exclude(account_id__in=with_act.values("account_id"))
+        .values_list("account_id", flat=True).distinct())
+    tariffs = _tariffs_in_force(candidates, period)
+    return {account_id: tariff for account_id, tariff in tariffs.items()
+            if tariff.included_hours is not None}
+
+
+def extra_hours(used: Decimal, included: Decimal) -> Decimal:
+    return max(used - included, ZERO)
+
+
+def _charge_extra_hours(account_id: int, tariff: Tariff, used: Decimal, period: date) -> None:
+    extra = extra_hours(used, tariff.included_hours)
+    if extra <= ZERO or not tariff.hour_price:
+        return
+    with transaction.atomic():
+        post(account=lock_account(account_id), kind=LedgerEntry.Kind.CHARGE, period=period,
+             # An additional service rendered in the month, billed beside the fee.
+             charge_kind=LedgerEntry.ChargeKind.SERVICE,
+             amount=-to_money(extra * tariff.hour_price), idem_key=hours_key(period),
+             description=_("Service hours over the %(included)s included, %(month)s: "
+                           "%(extra)s h × %(price)s") % {
+                 "included": format_quantity(tariff.included_hours),
+                 "month": f"{period:%m.%Y}", "extra": format_quantity(extra),
+                 "price": format_money(tariff.hour_price)})
+
+
+def hours_of_the_month(period: date) -> dict[int, Decimal]:
+    """Hours used in the month per hourly business account (the helpdesk's time entries,
+    through ``billing.hooks``), the hours beyond the included ones charged to the ledger at
+    the tariff's hour price — once per account and month (``hours:YYYY-MM``)."""
+    if hooks.hours_used is None:
+        return {}
+    tariffs = _hourly_business_tariffs(period)
+    if not tariffs:
+        return {}
+    found = hooks.hours_used(list(tariffs), period, next_month_start(period))
+    used = {account_id: Decimal(found.get(account_id, ZERO)).quantize(KOPECK)
+            for account_id in tariffs}
+    for account_id, tariff in tariffs.items():
+        _charge_extra_hours(account_id, tariff, used[account_id], period)
+    return used
 
 
 def _create_numbered(counter: DocumentCounter, fields: dict) -> bool:
@@ -198,6 +284,7 @@ def _issue_batch(plans: list[_Plan], period: date, issued_on: date) -> int:
                 new.append(Document(
                     kind=kind, account_id=plan.account_id, period=period, issued_on=issued_on,
                     total=plan.total, lines=plan.lines, hours_included=plan.hours_included,
+                    hours_spent=plan.hours_spent,
                     number=format_number(counter.series, first + len(new) + 1)))
             try:
                 with transaction.atomic():  # savepoint for the fallback below
@@ -211,7 +298,8 @@ def _issue_batch(plans: list[_Plan], period: date, issued_on: date) -> int:
                 for doc in new:
                     fields = {"kind": kind, "account_id": doc.account_id, "period": period,
                               "issued_on": issued_on, "total": doc.total, "lines": doc.lines,
-                              "hours_included": doc.hours_included}
+                              "hours_included": doc.hours_included,
+                              "hours_spent": doc.hours_spent}
                     created += _create_numbered(counter, fields)
             counter.save(update_fields=["last_number"])
     return created
@@ -223,9 +311,11 @@ def monthly_documents_issue(*, period: date, issued_on: date | None = None) -> i
     the month are skipped, so a run can be repeated or resumed. Returns how many were made.
 
     One query streams the month's charges ordered by account; per batch of accounts one
-    query reads their tariffs and one the documents they already have."""
+    query reads their tariffs and one the documents they already have. Before that, hourly
+    business accounts get the month's hours used and their extra hours charged (SP-8)."""
     period = month_start(period)
     issued_on = issued_on or next_month_start(period) - timedelta(days=1)
+    hours_used = hours_of_the_month(period)
     charges = (LedgerEntry.objects.filter(kind=LedgerEntry.Kind.CHARGE, period=period)
                .select_related("service").order_by("account_id", "created_at", "id")
                .iterator(chunk_size=CHUNK_SIZE))
@@ -233,7 +323,7 @@ def monthly_documents_issue(*, period: date, issued_on: date | None = None) -> i
                   in itertools.groupby(charges, key=lambda entry: entry.account_id))
     created = 0
     while batch := list(itertools.islice(by_account, BATCH_SIZE)):
-        plans = _plans(batch, period)
+        plans = _plans(batch, period, hours_used)
         if plans:
             created += _issue_batch(plans, period, issued_on)
     return created
@@ -256,11 +346,7 @@ def document_context(document: Document) -> dict:
          "amount": format_money(Decimal(line["amount"]))}
         for index, line in enumerate(document.lines, start=1)
     ]
-    hours = None
-    if document.hours_included is not None:
-        hours = {"included": format_quantity(document.hours_included),
-                 "spent": (format_quantity(document.hours_spent)
-                           if document.hours_spent is not None else None)}
+    hours = _hours_context(document)
     return {
         "document": document,
         "number": document.number,
@@ -278,6 +364,25 @@ def document_context(document: Document) -> dict:
         "hours": hours,
         "font_dir": _font_dir().as_uri(),
     }
+
+
+def _hours_context(document: Document) -> dict | None:
+    """Included, used and extra hours as the act prints them; the extra hours' price is the
+    one their line was charged at."""
+    if document.hours_included is None:
+        return None
+    hours = {"included": format_quantity(document.hours_included), "spent": None,
+             "extra": None}
+    if document.hours_spent is None:
+        return hours
+    hours["spent"] = format_quantity(document.hours_spent)
+    extra = extra_hours(document.hours_spent, document.hours_included)
+    if extra > ZERO:
+        line = next((line for line in document.lines if line["unit"] == HOURS_UNIT), None)
+        hours["extra"] = format_quantity(extra)
+        hours["price"] = format_money(Decimal(line["price"])) if line else None
+        hours["amount"] = format_money(Decimal(line["amount"])) if line else None
+    return hours
 
 
 TEMPLATES = {

@@ -202,6 +202,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 OUTAGE_COMPENSATION_HOURS = env_int("OUTAGE_COMPENSATION_HOURS", 24)
 # Category code of tickets opened from the support mailbox; empty: the first root category.
 SUPPORT_EMAIL_CATEGORY = env_str("SUPPORT_EMAIL_CATEGORY", "")
+# The support mailbox (a Maildir) read every 2 minutes by beat; empty: not read.
+SUPPORT_MAILDIR = env_str("SUPPORT_MAILDIR", "")
 # The secret path part of the Telegram webhook URL; empty: the webhook is off (404).
 TELEGRAM_WEBHOOK_SECRET = env_str("TELEGRAM_WEBHOOK_SECRET", "")
 

@@ -1,6 +1,8 @@
 from .outages import Outage, OutageUpdate
+from .retention import CallScript, ChecklistItem, RetentionCall, Situation
 from .routing import Category, SlaPolicy
 from .tickets import Comment, Rating, ReviewTask, SlaNotice, Ticket, TimeEntry
 
-__all__ = ["Category", "Comment", "Outage", "OutageUpdate", "Rating", "ReviewTask",
-           "SlaNotice", "SlaPolicy", "Ticket", "TimeEntry"]
+__all__ = ["CallScript", "Category", "ChecklistItem", "Comment", "Outage", "OutageUpdate",
+           "Rating", "RetentionCall", "ReviewTask", "Situation", "SlaNotice", "SlaPolicy",
+           "Ticket", "TimeEntry"]

@@ -29,9 +29,12 @@ def forget_count(**kwargs) -> None:
 
 @register.inclusion_tag("tickets/partials/header.html", takes_context=True)
 def helpdesk_header(context):
+    from tickets.services.retention import may_work
     from tickets.views.common import is_helpdesk
+    from tickets.views.hours import may_see_hours
 
     user = context.get("user")
     staff = user is not None and is_helpdesk(user)
     return {"staff": staff, "outages": active_outage_count() if staff else 0,
+            "calls": staff and may_work(user), "hours": staff and may_see_hours(user),
             "request": context.get("request")}
