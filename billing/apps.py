@@ -22,6 +22,8 @@ class BillingConfig(AppConfig):
         pdf.register_company(BillingSettings.current)  # our requisites on every document
         cards.register(terms_section)  # the terms first: they lead to the account
         cards.register(account_section)
+        if "account" not in selectors.card_related:
+            selectors.card_related.append("account")  # lists show the account: no N+1
         if history.billing_events not in selectors.history_sources:
             selectors.history_sources.append(history.billing_events)
         events.payment_received.connect(dunning.on_payment_received,

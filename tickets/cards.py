@@ -5,7 +5,7 @@ tickets.apps.TicketsConfig.ready() through connections.cards and connections.bui
 
 from django.db.models import Count
 from django.urls import reverse
-from django.utils.formats import number_format
+from django.utils.formats import get_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
@@ -58,20 +58,32 @@ def open_tickets_column(request, building, clients) -> dict | None:
 
 def account_column(request, building, clients) -> dict | None:
     """Account status and balance: the first question when a client says it does not
-    work — is he blocked for debt?"""
+    work — is he blocked for debt? The accounts came with the cards (one query)."""
     if not request.user.has_perm("billing.view_account"):
         return None
-    accounts = Account.objects.filter(client__building=building).only(
-        "client_id", "status", "balance")
-    return {"label": _("Account, balance"), "values": {
-        account.client_id: format_html(
+    money = _money_formatter()
+    values = {}
+    for card in clients:
+        account = getattr(card, "account", None)
+        if account is None:
+            continue
+        values[card.pk] = format_html(
             '<span class="badge text-bg-{}">{}</span> <span class="{}">{}</span>',
             "success" if account.status == Account.Status.ACTIVE else
             "danger" if account.status == Account.Status.BLOCKED else "secondary",
-            account.get_status_display(),
-            "text-danger" if account.balance < 0 else "",
-            number_format(account.balance, 2, force_grouping=True))
-        for account in accounts}}
+            account.get_status_display(), "text-danger" if account.balance < 0 else "",
+            money(account.balance))
+    return {"label": _("Account, balance"), "values": values}
+
+
+def _money_formatter():
+    """number_format's output (1 500,00) without its per-call locale lookups: 500 rows."""
+    separators = str.maketrans({",": get_format("THOUSAND_SEPARATOR"),
+                                ".": get_format("DECIMAL_SEPARATOR")})
+
+    def money(amount) -> str:
+        return f"{amount:,.2f}".translate(separators)
+    return money
 
 
 def register() -> None:
