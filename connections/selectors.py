@@ -12,7 +12,6 @@ from connections.models import OPEN_STAGES, Building, ClientCard, Stage
 from ispcrm import roles
 from ispcrm.audit import ChangeEvent, change_events
 
-
 # One-to-one relations higher apps add to the card that every list shows (billing: the
 # account), joined in the same query instead of one query per card.
 card_related: list[str] = []
