@@ -72,7 +72,8 @@ def building_clients(building: Building) -> list[ClientCard]:
     """Every card at the building, for first outage diagnosis (M6), flats in number order
     (кв. 2 before кв. 10)."""
     # All share the building: no address joins, 500 flats must stay well under 50 ms.
-    cards = ClientCard.objects.filter(building=building).select_related(*card_related)
+    cards = ClientCard.objects.filter(building=building).select_related(
+        *card_related).defer("search_text", "notes")
     return sorted(cards, key=lambda card: (_natural_key(card.premises), card.name))
 
 

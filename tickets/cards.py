@@ -62,17 +62,19 @@ def account_column(request, building, clients) -> dict | None:
     if not request.user.has_perm("billing.view_account"):
         return None
     money = _money_formatter()
+    badges = {status: format_html(
+        '<span class="badge text-bg-{}">{}</span>',
+        "success" if status == Account.Status.ACTIVE else
+        "danger" if status == Account.Status.BLOCKED else "secondary", label)
+        for status, label in Account.Status.choices}
     values = {}
     for card in clients:
         account = getattr(card, "account", None)
         if account is None:
             continue
         values[card.pk] = format_html(
-            '<span class="badge text-bg-{}">{}</span> <span class="{}">{}</span>',
-            "success" if account.status == Account.Status.ACTIVE else
-            "danger" if account.status == Account.Status.BLOCKED else "secondary",
-            account.get_status_display(), "text-danger" if account.balance < 0 else "",
-            money(account.balance))
+            '{} <span class="{}">{}</span>', badges[account.status],
+            "text-danger" if account.balance < 0 else "", money(account.balance))
     return {"label": _("Account, balance"), "values": values}
 
 

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import resolve, reverse
+from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -16,6 +17,8 @@ from connections.models import Building, ClientCard, ConnectionType, Stage
 from connections.services.clients import client_create, client_update, contact_create
 from ispcrm.forms import apply_service_errors
 from ispcrm.models import Branch
+from ispcrm.templatetags.ispcrm import status_badge
+from ispcrm.validators import format_phone
 
 from .card_section import workflow_section
 
@@ -162,6 +165,21 @@ def building_picker(request):
                   {"buildings": buildings, "query": query})
 
 
+def _building_rows(rows) -> str:
+    """The client table of a building in one pass: the template engine costs ~0.1 ms a row,
+    and a 500-flat building must open in under 50 ms (M6, first outage diagnosis)."""
+    badges = {stage: status_badge(stage, label) for stage, label in Stage.choices}
+    kinds = dict(ConnectionType.choices)
+    prefix = reverse("connections:client_list")
+    return format_html_join("\n", (
+        '<tr><td>{}</td><td><a href="{}{}/">{}</a></td><td class="text-nowrap">'
+        '<a href="tel:{}">{}</a></td><td>{}</td><td>{}</td>{}</tr>'), (
+        (card.premises or "—", prefix, card.pk, card.name, card.phone,
+         format_phone(card.phone), badges[card.stage], kinds.get(card.connection_type, ""),
+         format_html_join("", "<td>{}</td>", ((cell,) for cell in cells)))
+        for card, cells in rows))
+
+
 @login_required
 @permission_required("connections.view_building", raise_exception=True)
 def building_detail(request, pk: int):
@@ -174,7 +192,7 @@ def building_detail(request, pk: int):
         "building": building, "clients": clients, "active": active, "total": len(clients),
         # What the helpdesk and billing add (M6): an outage on top, balance and tickets.
         "sections": buildings.render_sections(request, building, clients),
-        "columns": columns, "rows": buildings.rows(clients, columns),
+        "columns": columns, "rows": _building_rows(buildings.rows(clients, columns)),
         "penetration": round(100 * active / building.households, 1)
         if building.households else None,
     })
