@@ -7,7 +7,7 @@ class BillingConfig(AppConfig):
     verbose_name = _("Billing")
 
     def ready(self) -> None:
-        from connections import cards, hooks, selectors
+        from connections import buildings, cards, hooks, selectors
         from connections import demo as connections_demo
         from connections import events as workflow_events
         from ispcrm import pdf
@@ -15,6 +15,7 @@ class BillingConfig(AppConfig):
         from . import demo, events, history
         from .models import BillingSettings
         from .services import dunning, referrals, terms
+        from .views.building import account_column
         from .views.card import account_section
         from .views.terms import terms_section
 
@@ -22,6 +23,7 @@ class BillingConfig(AppConfig):
         pdf.register_company(BillingSettings.current)  # our requisites on every document
         cards.register(terms_section)  # the terms first: they lead to the account
         cards.register(account_section)
+        buildings.register_column(account_column)
         if "account" not in selectors.card_related:
             selectors.card_related.append("account")  # lists show the account: no N+1
         if history.billing_events not in selectors.history_sources:

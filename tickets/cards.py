@@ -1,15 +1,13 @@
 """The helpdesk on the client card and the building page (M5, M6): the client's tickets with
 their SLA state, an outage at his building with its ETA; on the building page the outage on
-top, each client's account status, balance and open tickets. Registered in
+top and each client's open tickets (billing adds the account column). Registered in
 tickets.apps.TicketsConfig.ready() through connections.cards and connections.buildings."""
 
 from django.db.models import Count
 from django.urls import reverse
-from django.utils.formats import get_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
-from billing.models import Account
 from tickets.models import Ticket
 from tickets.services.outages import active_outages_for_building
 from tickets.views.clocks import Clocks
@@ -56,43 +54,10 @@ def open_tickets_column(request, building, clients) -> dict | None:
         for pk, n in counts.items()}}
 
 
-def account_column(request, building, clients) -> dict | None:
-    """Account status and balance: the first question when a client says it does not
-    work — is he blocked for debt? The accounts came with the cards (one query)."""
-    if not request.user.has_perm("billing.view_account"):
-        return None
-    money = _money_formatter()
-    badges = {status: format_html(
-        '<span class="badge text-bg-{}">{}</span>',
-        "success" if status == Account.Status.ACTIVE else
-        "danger" if status == Account.Status.BLOCKED else "secondary", label)
-        for status, label in Account.Status.choices}
-    values = {}
-    for card in clients:
-        account = getattr(card, "account", None)
-        if account is None:
-            continue
-        values[card.pk] = format_html(
-            '{} <span class="{}">{}</span>', badges[account.status],
-            "text-danger" if account.balance < 0 else "", money(account.balance))
-    return {"label": _("Account, balance"), "values": values}
-
-
-def _money_formatter():
-    """number_format's output (1 500,00) without its per-call locale lookups: 500 rows."""
-    separators = str.maketrans({",": get_format("THOUSAND_SEPARATOR"),
-                                ".": get_format("DECIMAL_SEPARATOR")})
-
-    def money(amount) -> str:
-        return f"{amount:,.2f}".translate(separators)
-    return money
-
-
 def register() -> None:
     """Put the helpdesk on the client card and the building page (idempotent)."""
     from connections import buildings, cards
 
     cards.register(tickets_section)
     buildings.register(outage_section)
-    buildings.register_column(account_column)
     buildings.register_column(open_tickets_column)

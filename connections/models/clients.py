@@ -162,7 +162,7 @@ class ClientCard(ConcurrentTransitionMixin, models.Model):
     # transition does and records is in connections.services.workflow.
 
     @transition(stage, source=Stage.COMMERCIAL, target=Stage.EXPERTISE,
-                permission=fired_by("manager"), conditions=[guards.Extra("request_expertise")])
+                permission=fired_by("manager"))
     def request_expertise(self):
         """Open a survey request in the technical department work log (CS-2)."""
 
@@ -198,8 +198,7 @@ class ClientCard(ConcurrentTransitionMixin, models.Model):
 
     @transition(stage, source=Stage.ACTIVATION, target=Stage.ACTIVE,
                 permission=fired_by("subscriber_dept"),
-                conditions=[guards.contract_signed, guards.fee_paid, guards.works_act_with_ip,
-                            guards.Extra("activate")])
+                conditions=[guards.contract_signed, guards.fee_paid, guards.works_act_with_ip])
     def activate(self):
         """The subscriber department takes the client into service (CS-5)."""
 

@@ -98,7 +98,7 @@ def decide_urgent(*, survey: Survey, actor, approve: bool, date: dt.date | None 
     if not actor.has_role(roles.TECHNICAL_DIRECTOR):
         raise PermissionDenied(_("Only the technical director approves urgent surveys."))
     today = today or timezone.localdate()
-    survey = Survey.objects.select_for_update().select_related("branch", "card").get(
+    survey = Survey.objects.select_for_update(of=("self",)).select_related("branch", "card").get(
         pk=survey.pk)
     if survey.status != Survey.Status.AWAITING_APPROVAL:
         raise RuleViolation(_("This survey is not waiting for approval."), code="not_awaiting")

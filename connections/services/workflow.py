@@ -82,8 +82,10 @@ def available(card: ClientCard, user) -> list[str]:
 def fire(*, card: ClientCard, name: str, actor, payload: dict | None = None) -> ClientCard:
     payload = payload if isinstance(payload, dict) else {}
     meta = _meta(name)  # LookupError: no such transition (404 in the API)
-    card = ClientCard.objects.select_for_update().select_related("branch", "building__street") \
-        .get(pk=card.pk)
+    # Only the card row: FOR UPDATE on the joins would also lock the branch and the building,
+    # making every transition of the branch wait for each other.
+    card = ClientCard.objects.select_for_update(of=("self",)).select_related(
+        "branch", "building__street").get(pk=card.pk)
     roles = allowed_roles(name)
     if not next(iter(meta.transitions.values())).has_perm(card, actor):
         raise PermissionDenied(_("Only %(roles)s may do this.") % {"roles": ", ".join(roles)})
