@@ -81,8 +81,8 @@ def contract_draft(request, pk: int):
     if not request.user.has_role(roles.MANAGER):
         raise PermissionDenied(_("Only a manager drafts the contract."))
     contracts.draft(card=card, actor=request.user,
-                    nonstandard=workflow._bool(body, "nonstandard"),
-                    connection_fee=workflow._money(body, "connection_fee"))
+                    nonstandard=workflow.payload_bool(body, "nonstandard"),
+                    connection_fee=workflow.payload_money(body, "connection_fee"))
     return _card_response(request, card)
 
 
@@ -114,7 +114,7 @@ def contract_dispute(request, pk: int):
     """The client disputes a clause: the contract goes to the lawyer's queue."""
     card = _card(pk)
     contracts.dispute(contract=_contract(card), actor=request.user,
-                      clause=workflow._text(_body(request), "clause", required=True))
+                      clause=workflow.payload_text(_body(request), "clause", required=True))
     return _card_response(request, card)
 
 
@@ -126,7 +126,7 @@ def contract_dispute(request, pk: int):
 def contract_resolve(request, pk: int):
     card = _card(pk)
     contracts.resolve(contract=_contract(card), actor=request.user,
-                      resolution=workflow._text(_body(request), "resolution", required=True))
+                      resolution=workflow.payload_text(_body(request), "resolution", required=True))
     return _card_response(request, card)
 
 
@@ -147,7 +147,7 @@ def survey_decide(request, pk: int):
     if body.get("date") and date is None:
         raise ValidationError({"date": "Enter the date as YYYY-MM-DD."})
     surveys.decide_urgent(survey=survey, actor=request.user,
-                          approve=workflow._bool(body, "approve", default=True), date=date)
+                          approve=workflow.payload_bool(body, "approve", default=True), date=date)
     return _card_response(request, card)
 
 
@@ -160,7 +160,7 @@ def installation_override(request, pk: int):
     """The technical director allows installation before the connection fee is paid."""
     card = _card(pk)
     installations.allow_before_payment(card=card, actor=request.user,
-                                       reason=workflow._text(_body(request), "reason"))
+                                       reason=workflow.payload_text(_body(request), "reason"))
     return _card_response(request, card)
 
 
@@ -189,5 +189,5 @@ def question_ask(request, pk: int):
     card = _card(pk)
     body = _body(request)
     questions.ask(card=card, actor=request.user, role=str(body.get("role", "")),
-                  question=workflow._text(body, "question", required=True))
+                  question=workflow.payload_text(body, "question", required=True))
     return _card_response(request, card)

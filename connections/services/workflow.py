@@ -115,7 +115,7 @@ def fire(*, card: ClientCard, name: str, actor, payload: dict | None = None) -> 
 
 # Payload parsing --------------------------------------------------------------------------
 
-def _bool(payload: dict, key: str, default: bool | None = False) -> bool:
+def payload_bool(payload: dict, key: str, default: bool | None = False) -> bool:
     value = payload.get(key, default)
     if isinstance(value, bool):
         return value
@@ -128,7 +128,8 @@ def _bool(payload: dict, key: str, default: bool | None = False) -> bool:
     raise ValidationError({key: _("Must be true or false.")})
 
 
-def _text(payload: dict, key: str, *, required: bool = False, limit: int = 2000) -> str:
+def payload_text(payload: dict, key: str, *, required: bool = False,
+                 limit: int = 2000) -> str:
     value = payload.get(key, "")
     value = value.strip() if isinstance(value, str) else ""
     if required and not value:
@@ -138,7 +139,7 @@ def _text(payload: dict, key: str, *, required: bool = False, limit: int = 2000)
     return value
 
 
-def _money(payload: dict, key: str) -> Decimal | None:
+def payload_money(payload: dict, key: str) -> Decimal | None:
     value = payload.get(key)
     if value in (None, ""):
         return None
@@ -158,9 +159,9 @@ ACCESS_FIELDS = ("access_premises", "access_technical_floor", "access_roof")
 
 
 def _request_expertise(card, actor, payload) -> Outcome:
-    urgent = _bool(payload, "urgent")
-    access = {key: _bool(payload, key) for key in ACCESS_FIELDS}
-    access["access_notes"] = _text(payload, "access_notes")
+    urgent = payload_bool(payload, "urgent")
+    access = {key: payload_bool(payload, key) for key in ACCESS_FIELDS}
+    access["access_notes"] = payload_text(payload, "access_notes")
     survey = surveys.place(card=card, actor=actor, urgent=urgent, access=access)
     if urgent:
         summary = _("Urgent survey requested: waits for the technical director's approval")
@@ -174,12 +175,12 @@ def _request_expertise(card, actor, payload) -> Outcome:
 def _record_expertise(card, actor, payload) -> Outcome:
     if "possible" not in payload:
         raise ValidationError({"possible": _("Say whether the connection is possible.")})
-    possible = _bool(payload, "possible", default=None)
+    possible = payload_bool(payload, "possible", default=None)
     estimate = surveys.parse_estimate(payload.get("estimate"))
-    notes = _text(payload, "notes", limit=5000)
+    notes = payload_text(payload, "notes", limit=5000)
     card.record_expertise(possible)  # while the survey is still "scheduled" (the guard)
     survey = surveys.record(card=card, actor=actor, possible=possible, estimate=estimate,
-                            notes=notes, nonstandard=_bool(payload, "nonstandard"))
+                            notes=notes, nonstandard=payload_bool(payload, "nonstandard"))
     total = sum((line.total for line in estimate), Decimal("0.00"))
     documents = [(CardDocument.Kind.EXPERTISE_ACT, _("Expertise act"), f"Э-{survey.pk}")]
     if estimate:
@@ -194,8 +195,9 @@ def _record_expertise(card, actor, payload) -> Outcome:
 
 
 def _sign_contract(card, actor, payload) -> Outcome:
-    contract = contracts.sign(card=card, actor=actor, nonstandard=_bool(payload, "nonstandard"),
-                              connection_fee=_money(payload, "connection_fee"))
+    contract = contracts.sign(card=card, actor=actor,
+                              nonstandard=payload_bool(payload, "nonstandard"),
+                              connection_fee=payload_money(payload, "connection_fee"))
     installations.ensure(card)
     return Outcome(_("Contract %(number)s signed") % {"number": contract.number},
                    {"contract": contract.number, "nonstandard": contract.nonstandard,
@@ -224,9 +226,9 @@ def _schedule_installation(card, actor, payload) -> Outcome:
     installation = installations.schedule(
         card=card, actor=actor, date=day, crew=crew, slot=slot,
         priority=int(priority) if priority not in (None, "") else None,
-        special_equipment=_text(payload, "special_equipment") if "special_equipment" in payload
-        else None,
-        temporary_modem=_bool(payload, "temporary_modem") if "temporary_modem" in payload
+        special_equipment=payload_text(payload, "special_equipment")
+        if "special_equipment" in payload else None,
+        temporary_modem=payload_bool(payload, "temporary_modem") if "temporary_modem" in payload
         else None)
     return Outcome(_("Installation planned for %(day)s %(time)s, %(crew)s") % {
         "day": installation.date.strftime("%d.%m.%Y"),
@@ -267,8 +269,8 @@ def _activate(card, actor, payload) -> Outcome:
 
 
 def _terminate(card, actor, payload) -> Outcome:
-    reason = _text(payload, "reason", required=True, limit=255)
-    controllable = _bool(payload, "controllable")
+    reason = payload_text(payload, "reason", required=True, limit=255)
+    controllable = payload_bool(payload, "controllable")
     card.terminated_at = timezone.now()
     card.termination_reason, card.termination_controllable = reason, controllable
     kind = _("controllable") if controllable else _("uncontrollable")
@@ -277,7 +279,7 @@ def _terminate(card, actor, payload) -> Outcome:
 
 
 def _cancel(card, actor, payload) -> Outcome:
-    reason = _text(payload, "reason", required=True, limit=255)
+    reason = payload_text(payload, "reason", required=True, limit=255)
     surveys.cancel_open(card)
     installation = installations.installation_of(card)
     if installation is not None and installation.completed_at is None:
