@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("connections.urls")),
     path("billing/", include("billing.urls")),
     path("tickets/", include("tickets.urls")),
+    path("my/", include("cabinet.urls")),
 ]
 
 if settings.DEBUG:

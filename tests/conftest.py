@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -52,3 +54,29 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def subscriber(db):
+    """A cabinet client: an active account (balance 900,00 ₽) whose card has a login."""
+    from tests.factories import make_subscriber
+
+    return make_subscriber()
+
+
+@pytest.fixture
+def stranger(db):
+    """Another cabinet client: each of his ids must be a 404 to ``subscriber``."""
+    from tests.factories import make_subscriber
+
+    return make_subscriber(balance=Decimal("100.00"))
+
+
+@pytest.fixture
+def cabinet_web(subscriber):
+    """A test client signed in to the cabinet as ``subscriber``."""
+    from django.test import Client
+
+    web = Client()
+    web.force_login(subscriber.client.cabinet_user)
+    return web

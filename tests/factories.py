@@ -115,3 +115,13 @@ def make_account(*, tariff=None, status="active", balance=Decimal("0"), client=N
         Account.objects.filter(pk=account.pk).update(balance=balance)
         account.balance = balance
     return account
+
+
+def make_subscriber(balance=Decimal("900.00"), **account_fields):
+    """A client with an active account and a cabinet login (username ``client<card id>``,
+    password PASSWORD). Returns the account; ``account.client.cabinet_user`` is the login."""
+    account = make_account(balance=balance, **account_fields)
+    card = account.client
+    card.cabinet_user = UserFactory(username=f"client{card.pk}", roles=())
+    card.save(update_fields=["cabinet_user"])
+    return account
