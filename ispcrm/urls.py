@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("connections.api.urls")),
     path("", include("billing.api.urls")),
     path("", include("tickets.api.urls")),
+    path("", include("reports.api.urls")),
 ]
 
 urlpatterns = [
@@ -26,6 +27,7 @@ urlpatterns = [
     path("", include("connections.urls")),
     path("billing/", include("billing.urls")),
     path("tickets/", include("tickets.urls")),
+    path("reports/", include("reports.urls")),
     path("my/", include("cabinet.urls")),
 ]
 

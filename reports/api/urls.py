@@ -1,0 +1,4 @@
+"""The reports part of API.md, mounted under /api/v1/."""
+
+urlpatterns = [
+]
