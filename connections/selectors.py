@@ -136,6 +136,15 @@ def _contact_histories(card: ClientCard):
     return ((rows_[0].name, rows_) for rows_ in by_contact.values())
 
 
+def unassigned_leads(user, limit: int = 20) -> list[ClientCard]:
+    """New requests nobody leads yet (from the referral page, the API, the website), oldest
+    first, of the user's branch: the first thing a manager takes."""
+    leads = client_queryset().filter(stage=Stage.COMMERCIAL, lead_manager__isnull=True)
+    if user.branch_id:
+        leads = leads.filter(branch_id=user.branch_id)
+    return list(leads.order_by("created_at")[:limit])
+
+
 def work_queue(user) -> dict:
     """What the user should look at first when he signs in (UX: work queues, not menus):
     the queue page of his role, or, for a manager, his clients in progress and those whose
@@ -147,7 +156,7 @@ def work_queue(user) -> dict:
     if user.has_role(*roles.SALES) and not user.is_superuser:
         mine = cards.filter(lead_manager=user, stage__in=OPEN_STAGES).order_by("updated_at")
         return {"title": _("My clients in progress"), "cards": mine[:50],
-                "total": mine.count(),
+                "total": mine.count(), "unassigned": unassigned_leads(user),
                 "overdue": queues.overdue_of_manager(user, timezone.localdate())}
     recent = cards.order_by("-created_at")
     if user.branch_id:

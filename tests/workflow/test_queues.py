@@ -504,6 +504,18 @@ def test_manager_lands_on_his_clients_and_sees_his_overdue_stages(browse, team, 
     assert "Просроченный Мой" in page and "Чужой Просроченный" not in page
 
 
+def test_manager_sees_new_requests_nobody_leads(browse, team, card, on_monday):
+    """A lead from the referral page or the API has no manager yet: every manager of the
+    branch sees it on his landing page until one takes it."""
+    card("Новый Без Менеджера", lead_manager=None)
+    card("Уже Взятый")
+
+    page = html(browse(team["manager"]).get("/"))
+
+    assert "New requests without a manager" in page
+    assert "Новый Без Менеджера" in page
+
+
 def test_work_menu_shows_the_queues_of_the_role(browse, make_user):
     page = html(browse(make_user(roles.CREW_LEADER)).get("/"))
     assert 'href="/work/crews/"' in page and 'href="/work/equipment/"' in page
