@@ -141,6 +141,8 @@ def demo_logins() -> str:
         lines.append(f"    one login per role, password {DEMO_PASSWORD}:")
         lines += [f"      {', '.join(roles[i:i + 6])}" for i in range(0, len(roles), 6)]
         lines.append("    (seed_demo's table above lists every demo account)")
+    lines.append(f"    personal cabinet /my/login/: a demo client's account number (listed by "
+                 f"seed_demo above), password {DEMO_PASSWORD}")
     return "\n".join(lines)
 
 

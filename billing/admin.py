@@ -15,6 +15,7 @@ from .models import (
     DocumentCounter,
     LedgerEntry,
     Notice,
+    OnlinePayment,
     Pause,
     Payment,
     PromisedPayment,
@@ -218,3 +219,20 @@ class TermsAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["client"]
     filter_horizontal = ["services"]
     readonly_fields = ["updated_by"]
+
+
+@admin.register(OnlinePayment)
+class OnlinePaymentAdmin(ReadOnlyAdmin):
+    """Card top-ups from the cabinet (billing.services.online): only the gateway's
+    notifications change them. A succeeded one links to the payment it credited."""
+
+    list_display = ["created_at", "account", "amount", "gateway", "status",
+                    "gateway_payment_id", "payment", "finished_at", "error"]
+    list_filter = ["status", "gateway"]
+    search_fields = ["account__number", "gateway_payment_id", "public_id"]
+    list_select_related = ["account", "payment"]
+    readonly_fields = ["public_id", "account", "amount", "gateway", "status",
+                       "gateway_payment_id", "payment", "created_by", "created_at",
+                       "finished_at", "error"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False

@@ -50,3 +50,12 @@ def run_dunning(day_iso: str | None = None) -> dict:
 
     day = date.fromisoformat(day_iso) if day_iso else timezone.localdate()
     return dunning_run(today=day).as_dict()
+
+
+@shared_task
+def expire_online_payments() -> int:
+    """Online top-ups with no word from the gateway for an hour become ``expired`` (a late
+    success still credits). Safe to run at any time and any number of times."""
+    from billing.services.online import online_payments_expire
+
+    return online_payments_expire()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, bank, cashier, catalog, documents, payments, terms
+from .views import accounts, bank, cashier, catalog, documents, gateway, payments, terms
 
 app_name = "billing"
 
@@ -49,4 +49,8 @@ urlpatterns = [
     path("promotions/", catalog.promotion_list, name="promotion_list"),
     path("promotions/new/", catalog.promotion_create, name="promotion_create"),
     path("promotions/<int:pk>/edit/", catalog.promotion_edit, name="promotion_edit"),
+    # Online payments: every gateway's notifications, and the test gateway's payment page
+    path("gateway/<str:name>/callback/", gateway.gateway_callback, name="gateway_callback"),
+    path("gateway/test/pay/<uuid:public_id>/", gateway.test_gateway_pay,
+         name="gateway_test_pay"),
 ]

@@ -41,6 +41,11 @@ app.conf.beat_schedule = {
         "task": "connections.tasks.notify_overdue_surveys",
         "schedule": crontab(hour=9, minute=40),
     },
+    # Online top-ups with no word from the gateway for an hour become "expired".
+    "billing-expire-online-payments": {
+        "task": "billing.tasks.expire_online_payments",
+        "schedule": crontab(minute="*/5"),
+    },
     "billing-monthly-documents": {
         "task": "billing.tasks.issue_monthly_documents",
         "schedule": crontab(day_of_month=1, hour=6, minute=0),
@@ -60,4 +65,23 @@ app.conf.beat_schedule = {
         "task": "tickets.tasks.build_retention_calls",
         "schedule": crontab(hour=7, minute=30),
     },
+    # Excel exports a killed worker left running: queued again once, then failed (D14).
+    "reports-sweep-exports": {
+        "task": "reports.tasks.sweep_exports",
+        "schedule": crontab(minute="*/5"),
+    },
+    # The files of exports whose download link expired (EXPORT_LINK_HOURS).
+    "reports-purge-exports": {
+        "task": "reports.tasks.purge_exports",
+        "schedule": crontab(minute=25),
+    },
+    # The previous month's 1C files (D12) on the month's first working day, after the acts
+    # (billing-monthly-documents, the 1st at 06:00); daily, since the job itself decides by
+    # the production calendar, and each file is made once per month.
+    "reports-1c-monthly": {
+        "task": "reports.onec.tasks.monthly_onec_exports",
+        "schedule": crontab(hour=7, minute=0),
+    },
 }
+# The 1C exchange's task lives in a sub-package, which autodiscovery does not look into.
+app.autodiscover_tasks(["reports.onec"])

@@ -5,10 +5,11 @@ from .config import BillingSettings
 from .documents import Document, DocumentCounter
 from .dunning import Claim, Notice, PromisedPayment
 from .ledger import LedgerEntry, Payment
+from .online import OnlinePayment
 from .terms import Terms
 
 __all__ = [
     "Account", "AccountService", "BankStatement", "BankTransfer", "BillingSettings", "Claim",
-    "Document", "DocumentCounter", "LedgerEntry", "Notice", "Pause", "Payment",
+    "Document", "DocumentCounter", "LedgerEntry", "Notice", "OnlinePayment", "Pause", "Payment",
     "PromisedPayment", "Promotion", "Service", "Subscription", "Tariff", "Terms",
 ]

@@ -87,7 +87,8 @@ def account_open(*, client: ClientCard, tariff: Tariff, actor, connection_fee=No
     return account
 
 
-def charge_rest_of_month(account: Account, day: date, key: str, actor) -> None:
+def charge_rest_of_month(account: Account, day: date, key: str, actor, *,
+                         services: bool = True) -> None:
     """Charge the tariff (and services) for day..end of its month, once per ``key``."""
     period = month_start(day)
     subscription = subscription_on(account, day)
@@ -99,6 +100,8 @@ def charge_rest_of_month(account: Account, day: date, key: str, actor) -> None:
          amount=-prorate(monthly_price(subscription, period), period, day, last),
          description=fee_description(subscription.tariff.name, period), idem_key=key,
          actor=actor)
+    if not services:
+        return
     for item in account.services.select_related("service").filter(start__lte=day).filter(
             Q(end__isnull=True) | Q(end__gt=day)):
         post(account=account, kind=CHARGE, period=period, service=item.service,
@@ -146,7 +149,7 @@ def tariff_change(*, account: Account, tariff: Tariff, actor, from_next_period: 
         raise RuleViolation(_("The account is closed."), code="account_closed")
     _check_tariff(tariff, account.client, today)
     start = next_month_start(today) if from_next_period else today + timedelta(days=1)
-    Subscription.objects.filter(account=account, start__gt=today).delete()  # a scheduled one
+    _drop_scheduled(account, actor, today)
     current = subscription_on(account, today)
     if current is not None and current.tariff_id == tariff.pk:
         Subscription.objects.filter(pk=current.pk).update(end=None)
@@ -170,15 +173,32 @@ def tariff_change(*, account: Account, tariff: Tariff, actor, from_next_period: 
     return new
 
 
+def _drop_scheduled(account: Account, actor, today: date) -> int:
+    """Delete a change that has not started yet, reversing the recalculation of the month
+    it already posted (a change from tomorrow charges or credits the difference at once).
+    Returns how many were dropped."""
+    scheduled = list(Subscription.objects.filter(account=account, start__gt=today)
+                     .select_related("tariff"))
+    for subscription in scheduled:
+        posted = LedgerEntry.objects.filter(account=account,
+                                            idem_key=f"chg:{subscription.pk}").first()
+        if posted is not None:
+            post(account=account, kind=CHARGE, period=posted.period,
+                 charge_kind=LedgerEntry.ChargeKind.PRORATION, amount=-posted.amount,
+                 description=_("Change to «%(name)s» cancelled: the recalculation reversed")
+                 % {"name": subscription.tariff.name},
+                 idem_key=f"chg:{subscription.pk}:undo", actor=actor)
+        subscription.delete()
+    return len(scheduled)
+
+
 @transaction.atomic
 def tariff_change_cancel(*, account: Account, actor, today: date | None = None) -> None:
     """Cancel a change that has not started yet; the current tariff goes on."""
     today = today or timezone.localdate()
     account = lock_account(account.pk)
-    scheduled = Subscription.objects.filter(account=account, start__gt=today)
-    if not scheduled.exists():
+    if not _drop_scheduled(account, actor, today):
         raise RuleViolation(_("No tariff change is scheduled."), code="nothing_scheduled")
-    scheduled.delete()
     current = subscription_on(account, today)
     if current is not None:
         current.end = None

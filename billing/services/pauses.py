@@ -97,9 +97,11 @@ def pause_resume(*, account: Account, actor, today: date | None = None) -> Accou
     account.status = Account.Status.ACTIVE
     account.save(update_fields=["status"])
     # Paused over the 1st: the month was not billed, so this is the month's fee charge.
-    key = (f"pause:{pause.pk}:resume" if month_billed(account, period)
-           else fee_key(period))
-    charge_rest_of_month(account, today, key, actor)
+    # Otherwise only the tariff comes back: additional services (equipment rent, a static
+    # IP) run on through a pause and were charged for the whole month already.
+    billed = month_billed(account, period)
+    charge_rest_of_month(account, today, f"pause:{pause.pk}:resume" if billed
+                         else fee_key(period), actor, services=not billed)
     return account
 
 

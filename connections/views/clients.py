@@ -30,6 +30,8 @@ HISTORY_ON_CARD = 50  # the newest events; "whole history" shows the rest
 def home(request):
     """Each role lands on its own queue (UX.md: work queues, not menus): the queue page is
     shown right here, so "My work" is one click from anywhere."""
+    if hasattr(request.user, "client_card"):  # a personal cabinet login: to his cabinet
+        return redirect("cabinet:home")
     queue = selectors.work_queue(request.user)
     if queue.get("page"):
         return resolve(reverse(queue["page"])).func(request)

@@ -49,6 +49,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "cabinet.middleware.CabinetSessionMiddleware",  # renews a cabinet client's short session
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -132,6 +133,8 @@ AUTH_USER_MODEL = "ispcrm.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses while an address is locked out
     "django.contrib.auth.backends.ModelBackend",
+    # The personal cabinet: an account number or phone and the password (cabinet.backends).
+    "cabinet.backends.CabinetBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -155,6 +158,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600)  # one working day
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# A cabinet client is signed out after this many seconds without a request (cabinet pages
+# renew it: cabinet.middleware); staff sessions keep SESSION_COOKIE_AGE.
+CABINET_SESSION_AGE = env_int("CABINET_SESSION_AGE", 30 * 60)
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -206,6 +212,67 @@ SUPPORT_EMAIL_CATEGORY = env_str("SUPPORT_EMAIL_CATEGORY", "")
 SUPPORT_MAILDIR = env_str("SUPPORT_MAILDIR", "")
 # The secret path part of the Telegram webhook URL; empty: the webhook is off (404).
 TELEGRAM_WEBHOOK_SECRET = env_str("TELEGRAM_WEBHOOK_SECRET", "")
+# Where clients reach this site: the base of the links put into messages (no trailing /).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# Days an email link to confirm a formal task or rate a ticket stays valid.
+TICKET_LINK_MAX_AGE_DAYS = env_int("TICKET_LINK_MAX_AGE_DAYS", 14)
+
+# Personal cabinet, referrals: requests the public join page accepts from one IP address per
+# hour (counted in the cache); 0 turns the limit off.
+JOIN_RATE_LIMIT = env_int("JOIN_RATE_LIMIT", 5)
+
+# --- Online payments (cabinet top-up, docs/CABINET.md) ----------------------------------------
+# The gateway that takes card payments: "test" (built in, credits money no bank took — never
+# in production) or the name of an adapter listed in PAYMENT_GATEWAYS (name → class path).
+PAYMENT_GATEWAY = env_str("PAYMENT_GATEWAY", "test")
+PAYMENT_GATEWAYS: dict[str, str] = {}
+# The gateway's secret for signing notifications; empty: the test gateway derives one from
+# SECRET_KEY. A real provider's adapter reads its own (shop id, key) the same way.
+PAYMENT_GATEWAY_SECRET = env_str("PAYMENT_GATEWAY_SECRET", "")
+# The site's public address for the gateway's callback (https://isp.example); empty: the
+# address the client used.
+PAYMENT_GATEWAY_SITE_URL = env_str("PAYMENT_GATEWAY_SITE_URL", "")
+
+# --- Excel exports (reports.exports; docs/REPORTS.md, "Excel") -------------------------------
+# Hours an export's download link works; beat deletes the file afterwards.
+EXPORT_LINK_HOURS = env_int("EXPORT_LINK_HOURS", 24)
+# A list of at most this many rows downloads at once instead of through a background job;
+# 0: every list goes through a job (the progress page).
+EXPORT_INLINE_ROWS = env_int("EXPORT_INLINE_ROWS", 5000)
+# A job "running" this long without its progress moving is taken as lost with its worker
+# and queued again; EXPORT_MAX_TRIES losses in all and it is marked failed.
+EXPORT_STALL_MINUTES = env_int("EXPORT_STALL_MINUTES", 10)
+EXPORT_MAX_TRIES = env_int("EXPORT_MAX_TRIES", 2)
+# Without a shared cache to see progress in, a job running this long is taken as lost.
+EXPORT_MAX_MINUTES = env_int("EXPORT_MAX_MINUTES", 60)
+
+# --- 1C exchange (reports.onec; docs/REPORTS.md, "1C") ----------------------------------------
+# The EnterpriseData format version written into the sales file (1C:Бухгалтерия 3.0 loads it
+# with its standard EnterpriseData processing). 1.8 by default; see the docs before changing.
+ONEC_ENTERPRISE_DATA_VERSION = env_str("ONEC_ENTERPRISE_DATA_VERSION", "1.8")
+# VAT on services: "none" (Без НДС — the simplified tax system most small ISPs use), or a
+# rate in percent: "0", "5", "7", "10", "20", "22".
+ONEC_VAT_RATE = env_str("ONEC_VAT_RATE", "none")
+# Whether the charged amounts include VAT (true: the VAT is the part of each amount; false:
+# the amounts are net and VAT is added on top in 1C).
+ONEC_PRICES_INCLUDE_VAT = env_bool("ONEC_PRICES_INCLUDE_VAT", True)
+# Individuals: "retail" — one monthly summary document for a single counterparty named
+# ONEC_RETAIL_COUNTERPARTY (usual for home internet); "each" — one document per person.
+ONEC_PERSONS = env_str("ONEC_PERSONS", "retail")
+ONEC_RETAIL_COUNTERPARTY = env_str("ONEC_RETAIL_COUNTERPARTY", "Физические лица (розница)")
+
+# --- Analytic reports: churn (reports.selectors.churn; docs/REPORTS.md, "Churn") ------------
+# ARPU grades of business clients (R1, R3): (grade, from roubles of monthly charges, the lowest
+# manager grade that should lead such a client: "lead", "senior" or "manager"). A client's grade
+# in a month is set by his charges for the previous month (connection fees not counted), the
+# first threshold reached from the top; a manager's grade is read from his position ("ведущий"
+# lead, "старший" senior). The churn report shows churn per grade and flags clients led by a
+# manager below the grade's.
+REPORT_ARPU_GRADES = [
+    ("A", 30000, "lead"),
+    ("B", 10000, "senior"),
+    ("C", 0, "manager"),
+]
 
 # --- REST API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from billing.models import Account, LedgerEntry
+from billing.models import Account, AccountService, LedgerEntry, Service
 from billing.money import prorate
 from billing.services.accounts import (
     account_activate,
@@ -106,6 +106,32 @@ def test_tariff_change_from_next_period_is_scheduled_and_can_be_cancelled(manage
     assert account.entries.get(period=date(2026, 12, 1)).amount == D("-600.00")
 
 
+def test_cancelling_a_change_from_tomorrow_reverses_its_recalculation(manager):
+    """The client who changes his mind pays for the tariff he keeps, nothing more."""
+    cheap, fast = TariffFactory(monthly_fee=D("600.00")), TariffFactory(monthly_fee=D("900.00"))
+    account = make_account(tariff=cheap)
+    charge_run(day=date(2026, 11, 1))
+    tariff_change(account=account, tariff=fast, actor=manager, today=date(2026, 11, 14))
+    assert balance(account) == D("-760.00")  # 160.00 for 16 days on the faster tariff
+    tariff_change_cancel(account=account, actor=manager, today=date(2026, 11, 14))
+    assert balance(account) == D("-600.00")
+    charge_run(day=date(2026, 12, 1))
+    assert account.entries.get(period=date(2026, 12, 1), charge_kind="monthly_fee").amount \
+        == D("-600.00")
+
+
+def test_replacing_a_change_from_tomorrow_counts_only_the_last_one(manager):
+    cheap = TariffFactory(monthly_fee=D("600.00"))
+    fast = TariffFactory(monthly_fee=D("900.00"))
+    faster = TariffFactory(monthly_fee=D("1200.00"))
+    account = make_account(tariff=cheap)
+    charge_run(day=date(2026, 11, 1))
+    tariff_change(account=account, tariff=fast, actor=manager, today=date(2026, 11, 14))
+    tariff_change(account=account, tariff=faster, actor=manager, today=date(2026, 11, 14))
+    # from the 15th, 16 days: (1200 − 600)·16/30 = 320.00 on top of the month's 600.00
+    assert balance(account) == D("-920.00")
+
+
 def test_pause_returns_the_unused_fee_charges_the_pause_fee_and_resume_charges_again(manager):
     tariff = TariffFactory(monthly_fee=D("600.00"), pause_fee=D("60.00"))
     account = make_account(tariff=tariff)
@@ -138,6 +164,23 @@ def test_early_resume_in_the_same_month_returns_the_unused_pause_fee(manager):
     pause_resume(account=account, actor=manager, today=date(2026, 11, 16))
     # paused 11..15: the month costs 600·25/30 = 500.00 and 60·5/30 = 10.00
     assert balance(account) == D("-510.00")
+
+
+def test_resume_in_a_billed_month_does_not_charge_services_again(manager):
+    """Additional services run on through a pause (the router is still rented): they were
+    charged for the whole month on the 1st and are not charged a second time on resume."""
+    tariff = TariffFactory(monthly_fee=D("600.00"), pause_fee=D("60.00"))
+    account = make_account(tariff=tariff)
+    ip = Service.objects.create(name="Static IP", monthly_fee=D("150.00"))
+    AccountService.objects.create(account=account, service=ip, start=date(2026, 1, 1))
+    charge_run(day=date(2026, 11, 1))
+    assert balance(account) == D("-750.00")
+    pause_start(account=account, start=date(2026, 11, 11), end=date(2026, 11, 21),
+                actor=manager, today=date(2026, 11, 11))
+    pause_resume(account=account, actor=manager, today=date(2026, 11, 16))
+    # the tariff for 25 of 30 days (500.00), the pause fee for 5 (10.00), the IP whole (150)
+    assert balance(account) == D("-660.00")
+    assert account.entries.filter(service=ip).count() == 1
 
 
 def test_pause_limits(manager):

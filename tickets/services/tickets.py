@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from ispcrm import notifications
 from ispcrm.errors import RuleViolation
+from tickets import links
 from tickets.models import Comment, Rating, ReviewTask, Ticket, TimeEntry
 
 from . import sla
@@ -33,6 +34,16 @@ def client_card_of(user):
         return user.client_card
     except (ObjectDoesNotExist, AttributeError):
         return None
+
+
+def _the_client(ticket: Ticket, user, client, message) -> None:
+    """Refuse unless the acting party is the ticket's client: a cabinet login (``user``) or,
+    for a signed email link (tickets.links), the card itself (``client``)."""
+    if user is not None and client is not None:
+        raise TypeError("Give the user or the client card, not both.")
+    card = client if client is not None else client_card_of(user)
+    if card is None or ticket.client_id != card.pk:
+        raise PermissionDenied(message)
 
 
 def _staff_only(user) -> None:
@@ -270,6 +281,10 @@ def _ask_rating(ticket: Ticket) -> None:
     text = _("Your request #%(number)s «%(subject)s» is resolved. Please rate our work from "
              "1 to 5 in your personal cabinet.") % {"number": ticket.pk,
                                                      "subject": ticket.subject}
+    if ticket.client_id is not None:  # and by a link that needs no sign-in (tickets.links)
+        link = links.link_url(ticket, links.RATE)
+        text = "\n\n".join((text, _("Or rate it by this link, no sign-in needed: %(link)s")
+                             % {"link": link}))
     notify_client(ticket, subject, text)
 
 
@@ -343,17 +358,23 @@ def formal_task_set(*, ticket: Ticket, actor, text) -> Ticket:
     subject = _("Ticket #%(number)s: please confirm the task") % {"number": ticket.pk}
     message = _("Please confirm the task for your request #%(number)s in your personal "
                 "cabinet:\n%(task)s") % {"number": ticket.pk, "task": ticket.formal_task}
+    if ticket.client_id is not None:  # and by a link that needs no sign-in (tickets.links)
+        link = links.link_url(ticket, links.CONFIRM)
+        message = "\n\n".join((message, _("Or confirm it by this link, no sign-in needed: "
+                                          "%(link)s") % {"link": link}))
     transaction.on_commit(lambda: notify_client(ticket, subject, message))
     return ticket
 
 
 @transaction.atomic
-def formal_task_confirm(*, ticket: Ticket, user) -> Ticket:
-    """The client agrees to the formal task; from now on the ticket can be taken."""
-    card = client_card_of(user)
-    if card is None or ticket.client_id != card.pk:
-        raise PermissionDenied(_("Only the ticket's client confirms its task."))
+def formal_task_confirm(*, ticket: Ticket, user=None, client=None) -> Ticket:
+    """The client agrees to the formal task; from now on the ticket can be taken. The client
+    acts through his cabinet login (``user``) or an email link (``client``, his card)."""
+    _the_client(ticket, user, client, _("Only the ticket's client confirms its task."))
     _lock(ticket)
+    # Re-read under the lock: a second click (or the link and the cabinet at once) must find
+    # the first confirmation, and the task confirmed is the one stored now.
+    ticket.refresh_from_db(fields=["formal_task", "formal_confirmed_at"])
     if not ticket.formal_task:
         raise RuleViolation(_("There is no task to confirm."), code="no_formal_task")
     if ticket.formal_confirmed_at is not None:
@@ -367,12 +388,11 @@ def formal_task_confirm(*, ticket: Ticket, user) -> Ticket:
 
 
 @transaction.atomic
-def rate(*, ticket: Ticket, user, score, comment="") -> Rating:
+def rate(*, ticket: Ticket, user=None, client=None, score, comment="") -> Rating:
     """The client rates a resolved ticket, once (SP-9); a low score opens a review by the
-    category head. The rated ticket is closed."""
-    card = client_card_of(user)
-    if card is None or ticket.client_id != card.pk:
-        raise PermissionDenied(_("Only the ticket's client can rate it."))
+    category head. The rated ticket is closed. The client acts through his cabinet login
+    (``user``) or an email link (``client``, his card)."""
+    _the_client(ticket, user, client, _("Only the ticket's client can rate it."))
     try:
         score = int(score)
     except (TypeError, ValueError):
