@@ -2,13 +2,12 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
 from billing.models import Account, Payment, Tariff
 from billing.selectors import ledger_with_balance
 from billing.services.payments import payment_accept
-from ispcrm.api.permissions import RolePermissions
+from ispcrm.api.permissions import StaffOrCabinetReading, cabinet_card
 
 from .serializers import (
     AccountSerializer,
@@ -26,29 +25,11 @@ class TariffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     queryset = Tariff.objects.order_by("-valid_from", "monthly_fee")
 
 
-def cabinet_card(user):
-    """The client card of a cabinet login (``ClientCard.cabinet_user``), or None for staff.
-    (tickets.api has the same helper; billing may not import the tickets app.)"""
-    if not (user and user.is_authenticated):
-        return None
-    return getattr(user, "client_card", None)
-
-
-class StaffOrCabinet(RolePermissions):
-    """Staff by their role's model permissions; a cabinet client passes here and is then
-    limited to his own account by the queryset (another number is a 404, API.md)."""
-
-    def has_permission(self, request, view) -> bool:
-        if cabinet_card(request.user) is not None:
-            return request.method in SAFE_METHODS
-        return super().has_permission(request, view)
-
-
 class AccountViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """An account and its ledger. A cabinet client sees only his own account."""
 
     serializer_class = AccountSerializer
-    permission_classes = [StaffOrCabinet]
+    permission_classes = [StaffOrCabinetReading]
     queryset = Account.objects.select_related("client")
     lookup_field = "number"
 

@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from ispcrm.api.permissions import RolePermissions
+from ispcrm.api.permissions import StaffOrCabinet, cabinet_card
 from tickets.models import Category, Outage, Ticket
 from tickets.services import outages, tickets
 
@@ -27,23 +27,6 @@ from .serializers import (
     TicketCreateSerializer,
     TicketSerializer,
 )
-
-
-def cabinet_card(user):
-    """The client card of a cabinet login, or None for staff."""
-    if not (user and user.is_authenticated):
-        return None
-    return getattr(user, "client_card", None)
-
-
-class StaffOrCabinet(RolePermissions):
-    """Staff by model permissions; a cabinet client always passes here and is then limited
-    to his own card's tickets by the queryset."""
-
-    def has_permission(self, request, view) -> bool:
-        if cabinet_card(request.user) is not None:
-            return True
-        return super().has_permission(request, view)
 
 
 def _valid(serializer_class, request, **kwargs) -> dict:
