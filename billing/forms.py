@@ -202,7 +202,7 @@ class TariffForm(BootstrapMixin, forms.ModelForm):
         model = Tariff
         fields = ["name", "description", "segment", "connection_types", "speed_mbps",
                   "monthly_fee", "connection_fee", "pause_fee", "included_hours", "hour_price",
-                  "dunning_days", "valid_from", "valid_to"]
+                  "dunning_days", "outage_compensation_hours", "valid_from", "valid_to"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2}),
                    "valid_from": DateInput, "valid_to": DateInput}
 

@@ -50,6 +50,11 @@ class Tariff(models.Model):
         _("working days from debt notice to block"), null=True, blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(60)],
         help_text=_("Empty: the default of the billing settings."))
+    outage_compensation_hours = models.PositiveSmallIntegerField(
+        _("outage compensated after, hours"), null=True, blank=True,
+        validators=[MaxValueValidator(720)],
+        help_text=_("The contract's promise: an outage longer than this credits the days it "
+                    "lasted. Empty: the general rule (OUTAGE_COMPENSATION_HOURS)."))
     valid_from = models.DateField(_("sold from"), default=timezone.localdate)
     valid_to = models.DateField(_("sold until"), null=True, blank=True,
                                 help_text=_("Set to close the tariff for new sales."))

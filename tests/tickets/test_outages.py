@@ -14,7 +14,7 @@ from billing.models import LedgerEntry
 from billing.money import days_in_month
 from ispcrm import roles
 from ispcrm.errors import RuleViolation
-from tests.factories import BuildingFactory, ClientCardFactory, make_account
+from tests.factories import BuildingFactory, ClientCardFactory, TariffFactory, make_account
 from tickets.models import Category, Ticket
 from tickets.services import outages
 from tickets.services.tickets import ticket_open, ticket_resolve
@@ -167,6 +167,24 @@ def test_a_short_outage_is_not_compensated(noc, building, settings):
     outage.refresh_from_db()
     assert account.balance == 0
     assert outage.compensated_at is None
+
+
+def test_a_tariff_may_promise_compensation_sooner(noc, building, settings):
+    """A business tariff's contract promises 4 hours; home clients keep the general 24."""
+    settings.OUTAGE_COMPENSATION_HOURS = 24
+    business = make_account(client=_client(building),
+                            tariff=TariffFactory(monthly_fee=Decimal("3000.00"),
+                                                 outage_compensation_hours=4))
+    home = make_account(client=_client(building))
+    outage = _outage_of(noc, building, hours=5)  # one started day
+
+    outages.outage_resolve(outage=outage, actor=noc, resolution="Rebooted")
+
+    business.refresh_from_db()
+    home.refresh_from_db()
+    month_days = days_in_month(timezone.localdate(outage.started_at))
+    assert business.balance == (Decimal("3000") / month_days).quantize(Decimal("0.01"))
+    assert home.balance == 0
 
 
 def test_notify_affected_uses_the_agreed_channel(noc, building, caplog):

@@ -6,7 +6,6 @@ building of his card is among them."""
 
 import math
 from datetime import timedelta
-from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -155,40 +154,40 @@ def outage_days(outage: Outage) -> int:
     return max(1, math.ceil(seconds / 86400))
 
 
-def _daily_share(account: Account, day) -> Decimal | None:
-    subscription = subscription_on(account, day)
-    if subscription is None:
-        return None
-    return monthly_price(subscription, day.replace(day=1)) / days_in_month(day)
-
-
 @transaction.atomic
 def compensate(outage: Outage) -> int:
     """Credit each affected active account the tariff's daily share for the outage's days,
-    once per outage (ledger idempotency key, then ``compensated_at``). Returns how many
-    accounts were credited now."""
+    once per outage (ledger idempotency key, then ``compensated_at``), when the outage lasted
+    longer than his tariff promises (``Tariff.outage_compensation_hours``, else the general
+    OUTAGE_COMPENSATION_HOURS). Returns how many accounts were credited now."""
     _lock(outage)
-    threshold = timedelta(hours=settings.OUTAGE_COMPENSATION_HOURS)
-    if (outage.resolved_at is None or outage.compensated_at is not None
-            or outage.resolved_at - outage.started_at <= threshold):
+    if outage.resolved_at is None or outage.compensated_at is not None:
         return 0
+    lasted = outage.resolved_at - outage.started_at
+    general = settings.OUTAGE_COMPENSATION_HOURS
     days = outage_days(outage)
     day = timezone.localdate(outage.started_at)
-    credited = 0
+    credited = owed = 0
     accounts = Account.objects.filter(client__in=_active_clients(outage).values("pk"),
                                       status=Account.Status.ACTIVE).order_by("pk")
     for pk in accounts.values_list("pk", flat=True):
         account = lock_account(pk)
-        share = _daily_share(account, day)
-        if share is None:
+        subscription = subscription_on(account, day)
+        if subscription is None:
             continue
+        promised = subscription.tariff.outage_compensation_hours
+        if lasted <= timedelta(hours=general if promised is None else promised):
+            continue
+        owed += 1
+        share = monthly_price(subscription, day.replace(day=1)) / days_in_month(day)
         entry = post(account=account, kind=LedgerEntry.Kind.CORRECTION,
                      amount=to_money(share * days), idem_key=f"outage:{outage.pk}",
                      description=_("Compensation for the outage of %(date)s: %(days)s day(s)")
                      % {"date": day.strftime("%d.%m.%Y"), "days": days})
         credited += entry is not None
-    outage.compensated_at = timezone.now()
-    outage.save(update_fields=["compensated_at"])
+    if owed:  # a short outage owes nobody anything: it is not marked compensated
+        outage.compensated_at = timezone.now()
+        outage.save(update_fields=["compensated_at"])
     return credited
 
 
