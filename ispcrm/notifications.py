@@ -15,10 +15,13 @@ unknown channel — still raises.
   and what production must replace (it logs one-time codes in clear).
 - **messenger** goes through ``NOTIFICATION_MESSENGER_BACKEND`` when it is set, otherwise
   through the SMS backend (many SMS gateways deliver to a messenger first and fall back to
-  SMS themselves).
+  SMS themselves). ``TelegramBackend`` is the built-in one: it writes to the chat a client
+  wrote to the support bot from (his card's ``messenger_id``), with ``TELEGRAM_BOT_TOKEN``.
 """
 
+import json
 import logging
+import urllib.request
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -27,7 +30,7 @@ from django.core.mail import send_mail
 from django.utils.module_loading import import_string
 
 __all__ = ["CHANNELS", "EMAIL", "MESSENGER", "SMS", "LoggingSmsBackend", "SendResult",
-           "SmsBackend", "send"]
+           "SmsBackend", "TelegramBackend", "send"]
 
 logger = logging.getLogger("ispcrm.notifications")
 
@@ -59,6 +62,28 @@ class LoggingSmsBackend:
 
     def send(self, recipient: str, text: str) -> None:
         logger.info("Message to %s: %s", recipient, text)
+
+
+class TelegramBackend:
+    """Telegram's Bot API ``sendMessage`` to a chat id. A phone number is no chat id: a
+    client who never wrote to the bot cannot be reached this way (the caller's failure)."""
+
+    API = "https://api.telegram.org/bot{token}/sendMessage"
+    TIMEOUT = 10  # seconds: the caller (a request or a job) waits for the answer
+
+    def send(self, recipient: str, text: str) -> None:
+        token = getattr(settings, "TELEGRAM_BOT_TOKEN", "")
+        if not token:
+            raise RuntimeError("TELEGRAM_BOT_TOKEN is not set")
+        if not recipient.lstrip("-").isdigit():
+            raise ValueError(f"{recipient!r} is not a Telegram chat id")
+        body = json.dumps({"chat_id": int(recipient), "text": text[:4096]}).encode()
+        request = urllib.request.Request(self.API.format(token=token), data=body,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=self.TIMEOUT) as response:
+            answer = json.loads(response.read() or b"{}")
+        if not answer.get("ok"):
+            raise RuntimeError(answer.get("description") or "Telegram refused the message")
 
 
 def _backend_path(channel: str) -> str:

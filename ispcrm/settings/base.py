@@ -212,6 +212,9 @@ SUPPORT_EMAIL_CATEGORY = env_str("SUPPORT_EMAIL_CATEGORY", "")
 SUPPORT_MAILDIR = env_str("SUPPORT_MAILDIR", "")
 # The secret path part of the Telegram webhook URL; empty: the webhook is off (404).
 TELEGRAM_WEBHOOK_SECRET = env_str("TELEGRAM_WEBHOOK_SECRET", "")
+# The support bot's token: with NOTIFICATION_MESSENGER_BACKEND=ispcrm.notifications.
+# TelegramBackend, replies to messenger clients go back to their Telegram chat.
+TELEGRAM_BOT_TOKEN = env_str("TELEGRAM_BOT_TOKEN", "")
 # Where clients reach this site: the base of the links put into messages (no trailing /).
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 # Days an email link to confirm a formal task or rate a ticket stays valid.

@@ -104,3 +104,49 @@ def test_an_unknown_channel_is_a_programming_error():
     with pytest.raises(ValueError):
         send(channel="pigeon", recipient="x", subject="", text="t")
     assert notifications.CHANNELS == ("email", "sms", "messenger")
+
+
+class FakeTelegramAnswer:
+    def __init__(self, body: bytes):
+        self.body = body
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def read(self):
+        return self.body
+
+
+def test_telegram_backend_writes_to_the_chat(settings, monkeypatch):
+    """A reply to a client who wrote to the support bot goes back to his chat."""
+    import json
+
+    settings.NOTIFICATION_MESSENGER_BACKEND = "ispcrm.notifications.TelegramBackend"
+    settings.TELEGRAM_BOT_TOKEN = "123:abc"
+    calls = []
+
+    def urlopen(request, timeout):
+        calls.append((request.full_url, json.loads(request.data), timeout))
+        return FakeTelegramAnswer(b'{"ok": true}')
+
+    monkeypatch.setattr("urllib.request.urlopen", urlopen)
+    result = send(channel=notifications.MESSENGER, recipient="555111", subject="",
+                  text="Answer to your request #7")
+    assert result == SendResult(ok=True)
+    assert calls == [("https://api.telegram.org/bot123:abc/sendMessage",
+                      {"chat_id": 555111, "text": "Answer to your request #7"}, 10)]
+
+
+def test_telegram_refusal_or_a_phone_is_a_failed_delivery(settings, monkeypatch):
+    settings.NOTIFICATION_MESSENGER_BACKEND = "ispcrm.notifications.TelegramBackend"
+    settings.TELEGRAM_BOT_TOKEN = "123:abc"
+    monkeypatch.setattr("urllib.request.urlopen", lambda request, timeout: FakeTelegramAnswer(
+        b'{"ok": false, "description": "Forbidden: bot was blocked by the user"}'))
+    refused = send(channel=notifications.MESSENGER, recipient="555111", subject="", text="x")
+    assert not refused.ok and "blocked by the user" in refused.error
+    phone = send(channel=notifications.MESSENGER, recipient="+79120000000", subject="",
+                 text="x")
+    assert not phone.ok and "not a Telegram chat id" in phone.error

@@ -107,6 +107,23 @@ def test_a_promise_is_recorded_and_sent_to_the_client(open_ticket, support,
                         promised_at=timezone.now() - dt.timedelta(hours=1))
 
 
+def test_a_staff_reply_reaches_the_client_and_a_note_does_not(
+        open_ticket, support, django_capture_on_commit_callbacks):
+    """The client learns the answer by his channel (email here), with "[#N]" in the
+    subject so his reply threads back; internal notes never leave the desk."""
+    ticket = open_ticket(at(23, 10))
+    with django_capture_on_commit_callbacks(execute=True):
+        service.comment_add(ticket=ticket, author=support["anna"], body="Internal only",
+                            kind=Comment.Kind.NOTE)
+        service.comment_add(ticket=ticket, author=support["anna"],
+                            body="What is your router model?", kind=Comment.Kind.QUESTION)
+    (message,) = mail.outbox
+    assert message.to == ["client@mail.example"]
+    assert message.subject == f"[#{ticket.pk}] Slow internet"
+    assert "What is your router model?" in message.body
+    assert "Internal only" not in message.body
+
+
 def test_a_client_answer_to_a_resolved_ticket_reopens_it(resolved, client_user):
     service.comment_add(ticket=resolved, author=client_user, body="Still slow")
     resolved.refresh_from_db()

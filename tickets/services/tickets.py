@@ -167,7 +167,22 @@ def comment_add(*, ticket: Ticket, author, body, kind="reply", internal=False,
         _client_answered(ticket, now)
     elif kind in (Comment.Kind.REPLY, Comment.Kind.QUESTION) and not internal:
         _staff_answered(ticket, kind, now)
+        if not external_ref:  # a reply that came in from outside is not sent back out
+            transaction.on_commit(lambda: _send_reply(ticket, comment))
     return comment
+
+
+def _send_reply(ticket: Ticket, comment: Comment) -> None:
+    """Deliver a staff reply or question to the client by his agreed channel (SP-2, Q4):
+    the email's subject carries "[#N]", so his answer threads back into the ticket; a
+    messenger message goes back to the chat it came from (``messenger_id``)."""
+    subject = f"[#{ticket.pk}] {ticket.subject}"
+    if comment.kind == Comment.Kind.QUESTION:
+        text = _("We have a question about your request #%(number)s:\n\n%(body)s\n\n"
+                 "Just reply to this message.")
+    else:
+        text = _("Answer to your request #%(number)s:\n\n%(body)s")
+    notify_client(ticket, subject, text % {"number": ticket.pk, "body": comment.body})
 
 
 def _staff_answered(ticket: Ticket, kind: str, now: dt.datetime) -> None:
