@@ -15,9 +15,10 @@ def signed_in(client, manager):
     return client
 
 
-def test_manager_lands_on_his_clients_in_progress(signed_in, manager):
+def test_manager_lands_on_his_clients_in_progress(signed_in, manager, make_user):
     mine = ClientCardFactory(lead_manager=manager, name="Мой Клиент")
-    ClientCardFactory(name="Чужой Клиент")
+    ClientCardFactory(name="Чужой Клиент", lead_manager=make_user(roles.MANAGER,
+                                                                   username="colleague"))
     page = signed_in.get("/").content.decode()
     assert mine.name in page and "Чужой Клиент" not in page
 
