@@ -24,6 +24,7 @@ from .models import (
     Subscription,
     Tariff,
     Terms,
+    Usage,
 )
 
 
@@ -235,4 +236,17 @@ class OnlinePaymentAdmin(ReadOnlyAdmin):
                        "gateway_payment_id", "payment", "created_by", "created_at",
                        "finished_at", "error"]
     date_hierarchy = "created_at"
+    show_full_result_count = False
+
+
+@admin.register(Usage)
+class UsageAdmin(ReadOnlyAdmin):
+    """Daily traffic per account from the collector (billing.services.usage): imported only,
+    never edited here."""
+
+    list_display = ["day", "account", "bytes_in", "bytes_out"]
+    search_fields = ["account__number"]
+    list_select_related = ["account"]
+    readonly_fields = ["account", "day", "bytes_in", "bytes_out"]
+    date_hierarchy = "day"
     show_full_result_count = False

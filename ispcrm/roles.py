@@ -57,6 +57,8 @@ _VIEW_TICKETS = ("tickets.view_ticket", "tickets.view_comment", "tickets.view_ca
 _OPEN_TICKETS = ("tickets.add_ticket", "tickets.add_comment")
 _WORK_TICKETS = (*_OPEN_TICKETS, "tickets.change_ticket", "tickets.add_timeentry")
 _RUN_OUTAGES = ("tickets.add_outage", "tickets.change_outage", "tickets.add_outageupdate")
+# Traffic usage (R5): the NetFlow/RADIUS collector posts it with a token of such a user.
+_IMPORT_USAGE = ("billing.add_usage",)
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     MANAGER: (*_VIEW_ADDRESSES, *_EDIT_ADDRESSES, *_VIEW_CLIENTS, *_EDIT_CLIENTS,
@@ -69,10 +71,10 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
                           *_VIEW_STAFF, *_VIEW_BILLING, *_MANAGE_ACCOUNTS, *_MANAGE_CATALOG,
                           *_VIEW_TICKETS),
     NOC_HEAD: (*_VIEW_ADDRESSES, *_EDIT_ADDRESSES, *_VIEW_CLIENTS, "billing.view_tariff",
-               *_VIEW_TICKETS, *_WORK_TICKETS, *_RUN_OUTAGES),
+               *_VIEW_TICKETS, *_WORK_TICKETS, *_RUN_OUTAGES, *_IMPORT_USAGE),
     TECHNICAL_DIRECTOR: (*_VIEW_ADDRESSES, *_EDIT_ADDRESSES, *_VIEW_CLIENTS, *_VIEW_STAFF,
                          "billing.view_tariff", *_VIEW_TICKETS, *_WORK_TICKETS,
-                         *_RUN_OUTAGES),
+                         *_RUN_OUTAGES, *_IMPORT_USAGE),
     CHIEF_ENGINEER: (*_VIEW_ADDRESSES, *_EDIT_ADDRESSES, *_VIEW_CLIENTS, "billing.view_tariff",
                      *_VIEW_TICKETS, *_WORK_TICKETS),
     CREW_LEADER: (*_VIEW_ADDRESSES, *_VIEW_CLIENTS, "billing.view_tariff", *_VIEW_TICKETS,

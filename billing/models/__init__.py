@@ -7,9 +7,10 @@ from .dunning import Claim, Notice, PromisedPayment
 from .ledger import LedgerEntry, Payment
 from .online import OnlinePayment
 from .terms import Terms
+from .usage import Usage
 
 __all__ = [
     "Account", "AccountService", "BankStatement", "BankTransfer", "BillingSettings", "Claim",
     "Document", "DocumentCounter", "LedgerEntry", "Notice", "OnlinePayment", "Pause", "Payment",
-    "PromisedPayment", "Promotion", "Service", "Subscription", "Tariff", "Terms",
+    "PromisedPayment", "Promotion", "Service", "Subscription", "Tariff", "Terms", "Usage",
 ]

@@ -219,6 +219,12 @@ TELEGRAM_BOT_TOKEN = env_str("TELEGRAM_BOT_TOKEN", "")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 # Days an email link to confirm a formal task or rate a ticket stays valid.
 TICKET_LINK_MAX_AGE_DAYS = env_int("TICKET_LINK_MAX_AGE_DAYS", 14)
+# Retention, "usage dropped" (R5): an account whose traffic over the last RECENT_DAYS days
+# averages below DROP_PERCENT % of its daily average over the 56 days before (data on at
+# least 28 of them, at least MIN_MB megabytes a day) is put on the call list.
+RETENTION_USAGE_RECENT_DAYS = env_int("RETENTION_USAGE_RECENT_DAYS", 14)
+RETENTION_USAGE_DROP_PERCENT = env_int("RETENTION_USAGE_DROP_PERCENT", 30)
+RETENTION_USAGE_MIN_MB = env_int("RETENTION_USAGE_MIN_MB", 100)
 
 # Personal cabinet, referrals: requests the public join page accepts from one IP address per
 # hour (counted in the cache); 0 turns the limit off.

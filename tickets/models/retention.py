@@ -67,6 +67,7 @@ class RetentionCall(models.Model):
         PAYMENTS_STOPPED = "payments_stopped", _("Payments stopped")
         REPEATED_TICKETS = "repeated_tickets", _("Repeated tickets")
         LOW_RATING = "low_rating", _("Low rating")
+        USAGE_DROPPED = "usage_dropped", _("Usage dropped")
 
     client = models.ForeignKey("connections.ClientCard", models.CASCADE,
                                related_name="retention_calls", verbose_name=_("client"))

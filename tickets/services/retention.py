@@ -7,7 +7,14 @@ Who is on the list (R5), over the accounts still served (active or blocked for d
 - payments stopped: the account paid before, but not in the last RETENTION_NO_PAYMENT_DAYS
   days (setting, default 45), and its balance no longer covers a month's fee;
 - repeated tickets: 3 or more tickets in 30 days;
-- low rating: a ticket rated 3 or lower in 30 days.
+- low rating: a ticket rated 3 or lower in 30 days;
+- usage dropped: the account's traffic (billing.Usage, imported from the collector) over the
+  last RETENTION_USAGE_RECENT_DAYS days (default 14, up to yesterday; a day without data
+  counts as none) averages below RETENTION_USAGE_DROP_PERCENT (default 30) percent of its
+  daily average over the 56 days before — an average over the days that have data, at least
+  28 of them, and at least RETENTION_USAGE_MIN_MB (default 100) MB a day. A new client, or
+  one without data (no collector), is never flagged; nor is anyone while no usage at all was
+  imported for the recent days (the collector is down, not every client gone).
 A client called in the last RETENTION_COOLDOWN_DAYS days (default 7) is left alone.
 
 Who calls (R3): the grade is read from the user's position — "lead"/"ведущ" is a lead
@@ -27,9 +34,11 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import (
+    BigIntegerField,
     Count,
     DecimalField,
     Exists,
+    ExpressionWrapper,
     F,
     Max,
     Min,
@@ -41,9 +50,10 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from billing.models import Account, LedgerEntry, Payment, Subscription
+from billing.models import Account, LedgerEntry, Payment, Subscription, Usage
 from ispcrm import roles
 from ispcrm.errors import RuleViolation
 from tickets.models import CallScript, Rating, RetentionCall, Situation, Ticket
@@ -58,6 +68,10 @@ HEAD_ROLES = (roles.HEAD_OF_SALES, roles.COMMERCIAL_DIRECTOR, roles.DIRECTOR)
 RETENTION_ROLES = (roles.MANAGER, *HEAD_ROLES)
 LEAD, SENIOR, PLAIN = 2, 1, 0
 DEBT_REASONS = {Reason.DEBT_GROWING, Reason.PAYMENTS_STOPPED}
+USAGE_BASE_DAYS = 56  # the period before the recent one the traffic is compared with
+USAGE_BASE_MIN_DAYS = 28  # days with data it needs: a newer client is not judged
+MB = 1_000_000  # traffic in decimal units, as providers count it
+GB = 1_000_000_000
 
 
 def no_payment_days() -> int:
@@ -66,6 +80,18 @@ def no_payment_days() -> int:
 
 def cooldown_days() -> int:
     return getattr(settings, "RETENTION_COOLDOWN_DAYS", 7)
+
+
+def usage_recent_days() -> int:
+    return max(1, getattr(settings, "RETENTION_USAGE_RECENT_DAYS", 14))
+
+
+def usage_drop_percent() -> int:
+    return getattr(settings, "RETENTION_USAGE_DROP_PERCENT", 30)
+
+
+def usage_min_mb() -> int:
+    return getattr(settings, "RETENTION_USAGE_MIN_MB", 100)
 
 
 def may_work(user) -> bool:
@@ -141,8 +167,50 @@ def low_ratings(day: dt.date) -> dict[int, str]:
     return {client: _("rated %(score)s of 5") % {"score": worst} for client, worst in rows}
 
 
+def usage_dropped(day: dt.date) -> dict[int, str]:
+    recent_days = usage_recent_days()
+    recent_from = day - dt.timedelta(days=recent_days)  # up to yesterday: today is not in yet
+    base_from = recent_from - dt.timedelta(days=USAGE_BASE_DAYS)
+    recent = Q(day__gte=recent_from)
+    base = Q(day__lt=recent_from)
+    traffic = F("bytes_in") + F("bytes_out")
+    big = BigIntegerField()
+    # One query: both periods' sums per account, compared without division — recent / R days
+    # < P % of base / base days  ⇔  recent · 100 · base days < base · P · R.
+    rows = Usage.objects.filter(
+        account__status__in=SERVED, day__gte=base_from, day__lt=day,
+    ).filter(
+        # The collector reported something lately: a silent collector is not a silent client.
+        Exists(Usage.objects.filter(day__gte=recent_from, day__lt=day)),
+    ).order_by().values("account__client_id").annotate(
+        recent=Coalesce(Sum(traffic, filter=recent), Value(0), output_field=big),
+        base=Coalesce(Sum(traffic, filter=base), Value(0), output_field=big),
+        base_days=Count("pk", filter=base),
+    ).annotate(
+        recent_scaled=ExpressionWrapper(F("recent") * 100 * F("base_days"), output_field=big),
+        base_scaled=ExpressionWrapper(F("base") * usage_drop_percent() * recent_days,
+                                      output_field=big),
+        base_floor=ExpressionWrapper(F("base_days") * usage_min_mb() * MB, output_field=big),
+    ).filter(
+        base_days__gte=USAGE_BASE_MIN_DAYS, base__gte=F("base_floor"),
+        recent_scaled__lt=F("base_scaled"),
+    ).values_list("account__client_id", "recent", "base", "base_days")
+    return {client: _("traffic %(recent)s a day over %(days)s days, before %(before)s a day")
+            % {"recent": volume(recent / recent_days), "days": recent_days,
+               "before": volume(base / base_days)}
+            for client, recent, base, base_days in rows}
+
+
+def volume(per_day: float) -> str:
+    """Bytes as GB (one decimal) from 1 GB, else as whole MB."""
+    if per_day >= GB:
+        return _("%(n)s GB") % {"n": number_format(per_day / GB, decimal_pos=1)}
+    return _("%(n)s MB") % {"n": number_format(per_day / MB, decimal_pos=0)}
+
+
 SIGNALS = ((Reason.DEBT_GROWING, debt_growing), (Reason.PAYMENTS_STOPPED, payments_stopped),
-           (Reason.REPEATED_TICKETS, repeated_tickets), (Reason.LOW_RATING, low_ratings))
+           (Reason.REPEATED_TICKETS, repeated_tickets), (Reason.LOW_RATING, low_ratings),
+           (Reason.USAGE_DROPPED, usage_dropped))
 
 
 def pre_churn(day: dt.date) -> dict[int, list[tuple[str, str]]]:
