@@ -7,9 +7,11 @@ the configured database has.
 Runs in-process through Django's test client (no network), signed in as a director (the
 demo's, or any user of that role, or a superuser), and prints for a year (this calendar year
 unless --start/--end are given) the median and slowest time and the number of SQL queries
-of: the figures alone (both periods, reports.views.dashboard.dashboard_data), the whole
-dashboard page, its Excel download, and the summary API for each grouping. ``--explain``
-prints PostgreSQL's plans of the two summary statements. Nothing here writes to the
+of: the figures alone (the period and the one before, reports.views.dashboard.dashboard_data)
+with nothing cached and with the closed months cached (reports.selectors.summary keeps
+finished months for REPORTS_SUMMARY_CACHE_SECONDS), the whole dashboard page, its Excel
+download, and the summary API for each grouping (these with the cache as it comes).
+``--explain`` prints PostgreSQL's plan of the summary statement. Nothing here writes to the
 database; figures go to docs/BENCHMARKS.md."""
 
 import argparse
@@ -55,6 +57,7 @@ def main() -> None:
     from billing.models import Account, LedgerEntry, Payment
     from ispcrm import roles
     from ispcrm.models import User
+    from reports.selectors.summary import clear_summary_cache
     from reports.views.dashboard import custom_period, dashboard_data
 
     settings.ALLOWED_HOSTS = ["*"]
@@ -88,9 +91,17 @@ def main() -> None:
                 b"".join(response.streaming_content)
         return call
 
+    def cold(call):
+        def run():
+            clear_summary_cache()
+            call()
+        return run
+
     cases = [
-        ("figures, this period and the one before", lambda: dashboard_data(period,
-                                                                            args.branch)),
+        ("figures, both periods, nothing cached (cold)",
+         cold(lambda: dashboard_data(period, args.branch))),
+        ("figures, both periods, closed months cached",
+         lambda: dashboard_data(period, args.branch)),
         ("/reports/ (the page)", get(page, "/reports/", query)),
         ("/reports/?format=xlsx", get(page, "/reports/", {**query, "format": "xlsx"})),
     ]
@@ -110,18 +121,20 @@ def main() -> None:
 
 
 def _explain(start, end, branch) -> None:
-    """EXPLAIN ANALYZE of the two statements, captured from one run of the selector."""
-    from django.db import connection
+    """EXPLAIN ANALYZE of the summary's statements, captured from one cold run."""
+    from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
-    from reports.selectors.summary import summary_facts
+    from reports.selectors.summary import WORK_MEM, clear_summary_cache, summary_facts
 
+    clear_summary_cache()
     with CaptureQueriesContext(connection) as captured:
         summary_facts(start, end, branch)
     for query in captured.captured_queries:
         if "WITH d AS" not in query["sql"]:
             continue
-        with connection.cursor() as cursor:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
             print("\n".join(row[0] for row in cursor.fetchall()))
             print("-" * 100)

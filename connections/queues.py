@@ -73,9 +73,13 @@ CONTRACT_QUEUE = QueuePage("connections:contract_queue", _("Contract approvals a
                            (roles.HEAD_OF_SALES, roles.COMMERCIAL_DIRECTOR, roles.LAWYER))
 QUESTION_QUEUE = QueuePage("connections:question_queue", _("Questions from colleagues"),
                            tuple(role for role, _label in ColleagueQuestion.ROLE_CHOICES))
+# The director lands on his dashboard (UX.md); it is the reports app's page, named here only
+# by its URL, so connections does not import reports.
+DASHBOARD = QueuePage("reports:dashboard", _("Director's dashboard"), (roles.DIRECTOR,))
 PAGES = (PIPELINE, SURVEY_LOG, NETWORK_AGENDA, CREW_BOARD, EQUIPMENT_LIST, ACTIVATION_QUEUE,
          CONTRACT_QUEUE, QUESTION_QUEUE)
-LANDING = ((roles.NOC_HEAD, SURVEY_LOG), (roles.TECHNICAL_DIRECTOR, SURVEY_LOG),
+LANDING = ((roles.DIRECTOR, DASHBOARD),
+           (roles.NOC_HEAD, SURVEY_LOG), (roles.TECHNICAL_DIRECTOR, SURVEY_LOG),
            (roles.CREW_LEADER, CREW_BOARD), (roles.CHIEF_ENGINEER, EQUIPMENT_LIST),
            (roles.SUBSCRIBER_DEPT, ACTIVATION_QUEUE), (roles.LAWYER, CONTRACT_QUEUE),
            (roles.HEAD_OF_SALES, PIPELINE), (roles.COMMERCIAL_DIRECTOR, PIPELINE))

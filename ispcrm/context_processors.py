@@ -1,6 +1,8 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from ispcrm import roles
+
 
 def navigation(request):
     """The header menu, filtered by what the user's roles may see."""
@@ -20,6 +22,8 @@ def navigation(request):
                   user.has_perm("billing.view_bankstatement")))
     items.append((_("Tariffs"), reverse("billing:tariff_list"),
                   user.has_perm("billing.view_tariff")))
+    items.append((_("Reports"), reverse("reports:dashboard"),
+                  user.has_role(*roles.REPORTS)))
     items.append((_("Admin"), reverse("admin:index"), user.is_staff))
     path = request.path
     return {

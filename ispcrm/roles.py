@@ -27,6 +27,9 @@ ALL_ROLES = (
 
 SALES = (MANAGER, HEAD_OF_SALES, COMMERCIAL_DIRECTOR)
 TECHNICAL = (NOC_HEAD, TECHNICAL_DIRECTOR, CHIEF_ENGINEER)
+# Who sees reports (D8…D14): the director, the heads who answer for the figures, and the
+# accountant who closes the month.
+REPORTS = (DIRECTOR, COMMERCIAL_DIRECTOR, HEAD_OF_SALES, ACCOUNTANT, TECHNICAL_DIRECTOR)
 
 _VIEW_ADDRESSES = ("connections.view_district", "connections.view_street",
                    "connections.view_building")

@@ -9,14 +9,9 @@ from django.core.exceptions import PermissionDenied
 
 from ispcrm import roles
 
-REPORT_ROLES = (roles.DIRECTOR, roles.COMMERCIAL_DIRECTOR, roles.HEAD_OF_SALES,
-                roles.ACCOUNTANT, roles.TECHNICAL_DIRECTOR)
-
 
 def can_see_reports(user) -> bool:
-    if not user.is_authenticated or not user.is_active:
-        return False
-    return user.is_superuser or user.groups.filter(name__in=REPORT_ROLES).exists()
+    return user.is_authenticated and user.is_active and user.has_role(*roles.REPORTS)
 
 
 def reports_view(view):

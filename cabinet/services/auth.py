@@ -144,8 +144,8 @@ def _issue(*, card: ClientCard | None, identifier: str, requested_by: User | Non
         if card is not None:
             # Lock the card: two requests at once must not both pass the hourly limit, nor
             # both create the login.
-            card = ClientCard.objects.select_for_update().select_related("cabinet_user").get(
-                pk=card.pk)
+            card = (ClientCard.objects.select_for_update(of=("self",))
+                    .select_related("cabinet_user").get(pk=card.pk))
         _check_hourly_limit(_codes(card, identifier), now)
         code = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}" if card else ""
         channel, recipient = "", ""

@@ -89,7 +89,7 @@ def payments_register_sheets(period: date) -> list[Sheet]:
     by_channel = accounting.payment_totals(period)
     channel_rows = [[str(row["label"]), row["count"], row["total"]]
                     for row in by_channel["channels"]]
-    channel_rows.append([_("Total"), by_channel["count"], by_channel["total"]])
+    channel_rows.append([_("In all"), by_channel["count"], by_channel["total"]])
     return [
         Sheet(_("Payments %(month)s") % {"month": f"{period:%m.%Y}"}, columns, rows()),
         Sheet(_("By channel"), [Column(_("Channel"), "text", 22), Column(_("Payments"), "int"),

@@ -31,7 +31,7 @@ Technical staff
                      the crew leader closing the works act); ``installations_on_time``:
                      completed on or before the guaranteed date (``Installation.due_date``,
                      the branch's term from the contract signing)
-  (crews: the same installation figures per crew, in a table of their own)
+  (crews: the same installation figures per crew and its branch, in a table of their own)
 Support
   handled            tickets resolved in the period that he holds (``Ticket.assignee``: the
                      resolver takes an unassigned ticket when resolving it)
@@ -120,8 +120,16 @@ def people(role_names, ids, branch=None) -> dict[int, dict]:
         | Q(pk__in=[pk for pk in ids if pk is not None]))
     found = users.values("pk", "first_name", "last_name", "username", "branch__name") \
         .order_by("last_name", "first_name", "username")
-    return {row["pk"]: {"user_id": row["pk"], "name": full_name(row),
+    return {row["pk"]: {"user_id": row["pk"], "name": full_name(row), "short": short_name(row),
                         "branch": row["branch__name"] or ""} for row in found}
+
+
+def short_name(row: dict) -> str:
+    """«Орлов Д.» for a chart's axis; the login without a name."""
+    last, first = row["last_name"].strip(), row["first_name"].strip()
+    if not last:
+        return first or row["username"]
+    return f"{last} {first[:1]}." if first else last
 
 
 def full_name(row: dict, prefix: str = "") -> str:
@@ -262,11 +270,11 @@ def crew_figures(start: dt.date, end: dt.date, branch=None) -> list[dict]:
     if rows:
         from connections.models import Crew
 
-        names = dict(Crew.objects.filter(pk__in=[r["crew_id"] for r in rows])
-                     .values_list("pk", "name"))
+        names = {pk: (name, branch_name) for pk, name, branch_name in Crew.objects.filter(
+            pk__in=[r["crew_id"] for r in rows]).values_list("pk", "name", "branch__name")}
         for row in rows:
-            row["name"] = names.get(row["crew_id"], "")
-    return sorted(rows, key=lambda r: r["name"])
+            row["name"], row["branch"] = names.get(row["crew_id"], ("", ""))
+    return sorted(rows, key=lambda r: (r["branch"], r["name"]))
 
 
 # --- support ----------------------------------------------------------------------------------

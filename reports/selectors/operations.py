@@ -267,7 +267,7 @@ def overdue_now(branch=None, now: dt.datetime | None = None, limit: int = 50) ->
                        .order_by("resolution_due", "pk")[:limit])
     for ticket in ticket_list:
         ticket.days_overdue = (today - local_day(ticket.resolution_due)).days
-    card_list = list(with_deadlines(cards.select_related("building__street", "branch",
+    card_list = list(with_deadlines(cards.select_related("building__street__city", "branch",
                                                          "lead_manager"))
                      .order_by("stage_changed_at", "pk")[:limit])
     for card in card_list:

@@ -53,14 +53,16 @@ hundred rows — never a loop over accounts or payments.
 from __future__ import annotations
 
 import calendar
+import contextlib
 import datetime as dt
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -81,6 +83,8 @@ _KOPECKS = (*MONEY, "recurring")
 
 # A longer period is refused by the API (it would be thousands of month rows).
 MAX_DAYS = 3700
+# PostgreSQL's memory for the summary's sorts (SET LOCAL, this statement only).
+WORK_MEM = "128MB"
 
 _ZONE_NAME = re.compile(r"^[A-Za-z0-9_+\-/]+$")
 CENT = Decimal("0.01")
@@ -201,9 +205,15 @@ class _Sql:
             return f"CAST(DATE_TRUNC('month', {column}) AS DATE)"
         return f"(SUBSTR({column}, 1, 8) || '01')"
 
-    def date(self) -> str:
-        """A date parameter usable in SELECT lists and comparisons."""
-        return "CAST(%s AS DATE)" if self.pg else "%s"
+    def month_before(self, column: str) -> str:
+        """The month of the day before a date."""
+        if self.pg:
+            return f"CAST(DATE_TRUNC('month', {column} - 1) AS DATE)"
+        return f"(SUBSTR(DATE({column}, '-1 day'), 1, 8) || '01')"
+
+    def date(self, name: str) -> str:
+        """A named date parameter usable in SELECT lists and comparisons."""
+        return f"CAST(%({name})s AS DATE)" if self.pg else f"%({name})s"
 
     def at(self, value: dt.datetime):
         return connection.ops.adapt_datetimefield_value(value)
@@ -212,11 +222,12 @@ class _Sql:
         return value if self.pg else value.isoformat()
 
 
-def _dims(sql: _Sql, branch_id: int | None, today: dt.date) -> tuple[str, list]:
-    """Every account with the attributes it is grouped by and the moments counted."""
+def _dims(sql: _Sql, branch_id: int | None) -> str:
+    """Every account (of the branch) with the attributes it is grouped by and the moments
+    counted; the tariff is the latest subscription started by %(today)s."""
     t, q = sql.t, sql.q
-    where = "WHERE c.branch_id = %s" if branch_id else ""
-    text = f"""
+    where = "WHERE c.branch_id = %(branch)s" if branch_id else ""
+    return f"""
         SELECT a.id AS account_id, a.opened_at, a.activated_on, a.closed_on,
                c.activated_at, c.terminated_at, c.connection_type, b.district_id, t.tariff_id
         FROM {t['account']} a
@@ -226,86 +237,37 @@ def _dims(sql: _Sql, branch_id: int | None, today: dt.date) -> tuple[str, list]:
             SELECT s.account_id, s.tariff_id FROM (
                 SELECT account_id, tariff_id, ROW_NUMBER() OVER (
                     PARTITION BY account_id ORDER BY {q('start')} DESC, id DESC) AS rn
-                FROM {t['subscription']} WHERE {q('start')} <= {sql.date()}
+                FROM {t['subscription']} WHERE {q('start')} <= {sql.date('today')}
             ) s WHERE s.rn = 1
         ) t ON t.account_id = a.id
         {where}"""
-    return text, [sql.day(today)] + ([branch_id] if branch_id else [])
 
 
-_GRAIN = "month, district_id, connection_type, tariff_id"
+def _statement(sql: _Sql, facts: Facts, opening: str) -> tuple[str, dict]:
+    """The one statement of a period: every figure as rows (figure, month, district,
+    connection type, tariff, v1, v2, v3) grouped at the grain.
 
+    - the client counts and the charges (``charged``: v1 all, v2 without connection fees);
+    - accounts in service per month as cumulative counts: ``activated`` by the month they
+      start counting in (on or before the first month's last day: the first month) and
+      ``closed`` by the month before the one they stop counting in (``closed_before``: by
+      the period's first day) — facts_from_rows turns them into per-month counts;
+    - ``collected``: each payment of the period (v1) with its debt (v2) and current (v3)
+      parts. The running balance is a window over the account's events from the first day
+      of the period's first month (``scan``) — ledger entries other than payments by
+      ``created_at``, payments by ``paid_at`` (each payment has exactly one ledger entry of
+      its amount) — started from the balance at ``scan``: the sum of the events before it
+      ("prefix") or the stored balance minus the events since ("suffix"), whichever reads
+      less ledger; both are exact. The month's charges are a second window per account and
+      month (charges by their ``period``, payments by the month of ``paid_at``).
 
-def _counts_and_charges(sql: _Sql, facts: Facts, since, until) -> None:
-    """One statement: the four client counts, the charges and the accounts in service per
-    month, each grouped at the grain."""
-    dims, dims_params = _dims(sql, facts.branch_id, timezone.localdate())
-    d = "d.district_id, d.connection_type, d.tariff_id"
-    months = " UNION ALL ".join(
-        f"SELECT {sql.date()} AS month, {sql.date()} AS m_first, {sql.date()} AS m_last"
-        for _m in facts.months)
-    month_params = [sql.day(v) for m in facts.months for v in (m.key, m.first, m.last)]
-    kop = sql.kop("e.amount")
-    text = f"""
-        WITH d AS ({dims}), m AS ({months})
-        SELECT figure, {_GRAIN}, SUM(value), SUM(value2) FROM (
-            SELECT 'new_clients' AS figure, {sql.month_of('d.opened_at')} AS month, {d},
-                   1 AS value, 0 AS value2
-            FROM d WHERE d.opened_at >= %s AND d.opened_at < %s
-            UNION ALL
-            SELECT 'connected', {sql.month_of('d.activated_at')}, {d}, 1, 0
-            FROM d WHERE d.activated_at >= %s AND d.activated_at < %s
-            UNION ALL
-            SELECT 'disconnected', {sql.month_of('d.terminated_at')}, {d}, 1, 0
-            FROM d WHERE d.terminated_at >= %s AND d.terminated_at < %s
-            UNION ALL
-            SELECT 'lost_clients', {sql.month_of_date('d.closed_on')}, {d}, 1, 0
-            FROM d WHERE d.closed_on >= {sql.date()} AND d.closed_on <= {sql.date()}
-            UNION ALL
-            SELECT 'charged', {sql.month_of('e.created_at')}, {d}, -{kop},
-                   CASE WHEN e.charge_kind = %s THEN 0 ELSE -{kop} END
-            FROM {sql.t['ledger']} e JOIN d ON d.account_id = e.account_id
-            WHERE e.kind = %s AND e.created_at >= %s AND e.created_at < %s
-            UNION ALL
-            SELECT 'active', m.month, {d}, 1, 0
-            FROM d JOIN m ON d.activated_on <= m.m_last
-                 AND (d.closed_on IS NULL OR d.closed_on > m.m_first)
-            WHERE d.activated_on IS NOT NULL
-        ) x
-        GROUP BY figure, {_GRAIN}"""
-    since_at, until_at = sql.at(since), sql.at(until)
-    params = [*dims_params, *month_params,
-              since_at, until_at, since_at, until_at, since_at, until_at,
-              sql.day(facts.start), sql.day(facts.end),
-              LedgerEntry.ChargeKind.CONNECTION.value, LedgerEntry.Kind.CHARGE.value,
-              since_at, until_at]
-    with connection.cursor() as cursor:
-        cursor.execute(text, params)
-        for figure, month, district, kind, tariff, value, value2 in cursor.fetchall():
-            key = (_as_date(month), district, kind, tariff)
-            if figure == "charged":
-                facts.add(key, "charged", value)
-                facts.add(key, "recurring", value2)
-            else:
-                facts.add(key, figure, value)
-
-
-def _collected(sql: _Sql, facts: Facts, since, until, opening: str | None = None) -> None:
-    """One statement: every payment of the period split into debt, current and prepaid by
-    the balance just before it (see the module's docstring), summed at the grain.
-
-    The running balance is a window over the account's events from the first day of the
-    period's first month (``scan``) — ledger entries other than payments by ``created_at``,
-    payments by ``paid_at`` (each payment has exactly one ledger entry of its amount) —
-    started from the balance at ``scan``. That opening balance is the sum of the events
-    before ``scan`` ("prefix") or the stored balance minus the events since ("suffix"),
-    whichever reads fewer years of ledger; both are exact."""
+    Every CTE is computed once and joined by hash (no filter whose size PostgreSQL cannot
+    estimate: a DISTINCT over another CTE once made it plan nested loops that recomputed
+    the opening balances per payment)."""
     t = sql.t
-    dims, dims_params = _dims(sql, facts.branch_id, timezone.localdate())
-    scan = local_bounds(month_start(facts.start), facts.start)[0]
-    opening = opening or _opening_strategy(scan)
     kop_e, kop_p = sql.kop("e.amount"), sql.kop("p.amount")
-    in_accounts = "account_id IN (SELECT account_id FROM accounts)"
+    branch_e = " AND e.account_id IN (SELECT account_id FROM d)" if facts.branch_id else ""
+    branch_p = " AND p.account_id IN (SELECT account_id FROM d)" if facts.branch_id else ""
 
     def events(where_ledger: str, where_payment: str, columns: bool) -> str:
         if columns:
@@ -313,17 +275,20 @@ def _collected(sql: _Sql, facts: Facts, since, until, opening: str | None = None
                            f"{kop_e} AS amount, "
                            f"CASE WHEN e.kind = %(charge)s THEN {kop_e} ELSE 0 END AS charge, "
                            f"CASE WHEN e.kind = %(charge)s THEN e.period "
-                           f"ELSE {sql.month_of('e.created_at')} END AS bucket")
+                           f"ELSE {sql.month_of('e.created_at')} END AS bucket, "
+                           f"0 AS counted")
             payment_cols = (f"p.account_id, p.paid_at, 1, p.id, {kop_p}, 0, "
-                            f"{sql.month_of('p.paid_at')}")
+                            f"{sql.month_of('p.paid_at')}, "
+                            f"CASE WHEN p.status = %(completed)s AND p.paid_at >= %(since)s "
+                            f"THEN 1 ELSE 0 END")
         else:
             ledger_cols, payment_cols = f"e.account_id, {kop_e} AS amount", \
                 f"p.account_id, {kop_p}"
         return (f"SELECT {ledger_cols} FROM {t['ledger']} e "
-                f"WHERE e.kind <> %(payment)s AND e.{in_accounts} AND {where_ledger} "
+                f"WHERE e.kind <> %(payment)s AND {where_ledger}{branch_e} "
                 f"UNION ALL "
                 f"SELECT {payment_cols} FROM {t['payment']} p "
-                f"WHERE p.{in_accounts} AND {where_payment}")
+                f"WHERE {where_payment}{branch_p}")
 
     if opening == "prefix":
         opening_sql = (
@@ -331,27 +296,26 @@ def _collected(sql: _Sql, facts: Facts, since, until, opening: str | None = None
             + events("e.created_at < %(scan)s", "p.paid_at < %(scan)s", columns=False)
             + ") y GROUP BY account_id")
     else:
+        # The stored balance less everything since ``scan``: the period's events (``ev``,
+        # already read) and those after the period (none for a period up to today).
         opening_sql = (
             f"SELECT a.id AS account_id, {sql.kop('a.balance')} - COALESCE(y.total, 0) "
-            f"AS balance FROM {t['account']} a "
-            f"JOIN accounts ON accounts.account_id = a.id "
+            f"- COALESCE(z.total, 0) AS balance FROM {t['account']} a "
+            f"JOIN d ON d.account_id = a.id "
+            f"LEFT JOIN (SELECT account_id, SUM(amount) AS total FROM ev "
+            f"GROUP BY account_id) y ON y.account_id = a.id "
             f"LEFT JOIN (SELECT account_id, SUM(amount) AS total FROM ("
-            + events("e.created_at >= %(scan)s", "p.paid_at >= %(scan)s", columns=False)
-            + ") z GROUP BY account_id) y ON y.account_id = a.id")
+            + events("e.created_at >= %(until)s", "p.paid_at >= %(until)s", columns=False)
+            + ") w GROUP BY account_id) z ON z.account_id = a.id")
     window = "ORDER BY ev_at, src, id ROWS UNBOUNDED PRECEDING"
+    grain = "d.district_id, d.connection_type, d.tariff_id"
     text = f"""
-        WITH d AS ({dims}),
-        pay AS (
-            SELECT p.id, p.account_id FROM {t['payment']} p
-            JOIN d ON d.account_id = p.account_id
-            WHERE p.status = %(completed)s AND p.paid_at >= %(since)s AND p.paid_at < %(until)s
-        ),
-        accounts AS (SELECT DISTINCT account_id FROM pay),
+        WITH d AS ({_dims(sql, facts.branch_id)}),
         ev AS ({events("e.created_at >= %(scan)s AND e.created_at < %(until)s",
                        "p.paid_at >= %(scan)s AND p.paid_at < %(until)s", columns=True)}),
         opening AS ({opening_sql}),
         run AS (
-            SELECT account_id, src, id, amount, bucket,
+            SELECT account_id, amount, bucket, src, counted,
                    SUM(amount) OVER (PARTITION BY account_id {window}) - amount AS bal_before,
                    SUM(charge) OVER (PARTITION BY account_id, bucket {window}) AS month_charged
             FROM ev
@@ -361,9 +325,8 @@ def _collected(sql: _Sql, facts: Facts, since, until, opening: str | None = None
                    {sql.greatest("0", "-(r.bal_before + COALESCE(o.balance, 0))")} AS owed,
                    {sql.greatest("0", "-r.month_charged")} AS month_charged
             FROM run r
-            JOIN pay ON pay.id = r.id
             LEFT JOIN opening o ON o.account_id = r.account_id
-            WHERE r.src = 1
+            WHERE r.src = 1 AND r.counted = 1
         ),
         split AS (
             SELECT account_id, month, amount,
@@ -371,30 +334,72 @@ def _collected(sql: _Sql, facts: Facts, since, until, opening: str | None = None
                    {sql.least("owed", "month_charged")} AS current_open
             FROM owed
         )
-        SELECT s.month, d.district_id, d.connection_type, d.tariff_id, SUM(s.amount),
-               SUM(s.debt), SUM({sql.least("s.amount - s.debt", "s.current_open")})
+        SELECT 'new_clients' AS figure, {sql.month_of('d.opened_at')} AS month, {grain},
+               COUNT(*) AS v1, 0 AS v2, 0 AS v3
+        FROM d WHERE d.opened_at >= %(since)s AND d.opened_at < %(until)s
+        GROUP BY 2, 3, 4, 5
+        UNION ALL
+        SELECT 'connected', {sql.month_of('d.activated_at')}, {grain}, COUNT(*), 0, 0
+        FROM d WHERE d.activated_at >= %(since)s AND d.activated_at < %(until)s
+        GROUP BY 2, 3, 4, 5
+        UNION ALL
+        SELECT 'disconnected', {sql.month_of('d.terminated_at')}, {grain}, COUNT(*), 0, 0
+        FROM d WHERE d.terminated_at >= %(since)s AND d.terminated_at < %(until)s
+        GROUP BY 2, 3, 4, 5
+        UNION ALL
+        SELECT 'lost_clients', {sql.month_of_date('d.closed_on')}, {grain}, COUNT(*), 0, 0
+        FROM d WHERE d.closed_on >= {sql.date('start')} AND d.closed_on <= {sql.date('end')}
+        GROUP BY 2, 3, 4, 5
+        UNION ALL
+        SELECT 'charged', {sql.month_of('e.created_at')}, {grain}, -SUM({kop_e}),
+               -SUM(CASE WHEN e.charge_kind = %(connection_fee)s THEN 0 ELSE {kop_e} END), 0
+        FROM {t['ledger']} e JOIN d ON d.account_id = e.account_id
+        WHERE e.kind = %(charge)s AND e.created_at >= %(since)s AND e.created_at < %(until)s
+        GROUP BY 2, 3, 4, 5
+        UNION ALL
+        SELECT 'activated', CASE WHEN d.activated_on <= {sql.date('first_last')}
+                                 THEN {sql.date('first_month')}
+                                 ELSE {sql.month_of_date('d.activated_on')} END,
+               {grain}, COUNT(*), 0, 0
+        FROM d WHERE d.activated_on <= {sql.date('end')}
+        GROUP BY 2, 3, 4, 5
+        UNION ALL
+        SELECT 'closed_before', {sql.date('first_month')}, {grain}, COUNT(*), 0, 0
+        FROM d WHERE d.activated_on IS NOT NULL AND d.closed_on <= {sql.date('start')}
+        GROUP BY 2, 3, 4, 5
+        UNION ALL
+        SELECT 'closed', {sql.month_before('d.closed_on')}, {grain}, COUNT(*), 0, 0
+        FROM d WHERE d.activated_on IS NOT NULL AND d.closed_on > {sql.date('start')}
+             AND d.closed_on <= {sql.date('last_first')}
+        GROUP BY 2, 3, 4, 5
+        UNION ALL
+        SELECT 'collected', s.month, {grain}, SUM(s.amount), SUM(s.debt),
+               SUM({sql.least("s.amount - s.debt", "s.current_open")})
         FROM split s JOIN d ON d.account_id = s.account_id
-        GROUP BY s.month, d.district_id, d.connection_type, d.tariff_id"""
-    named = {"charge": LedgerEntry.Kind.CHARGE.value, "payment": LedgerEntry.Kind.PAYMENT.value,
-             "completed": Payment.Status.COMPLETED.value, "since": sql.at(since),
-             "until": sql.at(until), "scan": sql.at(scan)}
-    text, params = _positional(text, named, dims_params)
-    with connection.cursor() as cursor:
-        cursor.execute(text, params)
-        for month, district, kind, tariff, total, debt, current in cursor.fetchall():
-            key = (_as_date(month), district, kind, tariff)
-            total, debt, current = int(total or 0), int(debt or 0), int(current or 0)
-            facts.add(key, "collected_total", total)
-            facts.add(key, "collected_debt", debt)
-            facts.add(key, "collected_current", current)
-            facts.add(key, "collected_prepaid", total - debt - current)
+        GROUP BY 2, 3, 4, 5"""
+    since, until = local_bounds(facts.start, facts.end)
+    first, last = facts.months[0], facts.months[-1]
+    named = {
+        "today": sql.day(timezone.localdate()), "branch": facts.branch_id,
+        "since": sql.at(since), "until": sql.at(until),
+        "scan": sql.at(local_bounds(first.key, first.key)[0]),
+        "start": sql.day(facts.start), "end": sql.day(facts.end),
+        "first_month": sql.day(first.key), "first_last": sql.day(first.last),
+        "last_first": sql.day(last.first),
+        "charge": LedgerEntry.Kind.CHARGE.value, "payment": LedgerEntry.Kind.PAYMENT.value,
+        "completed": Payment.Status.COMPLETED.value,
+        "connection_fee": LedgerEntry.ChargeKind.CONNECTION.value,
+    }
+    return text, named
 
 
-def _opening_strategy(scan: dt.datetime) -> str:
-    """Read the shorter side of the ledger: before ``scan`` or since it. The ledger's first
-    moment is cached for a while (it hardly ever changes, and either side is exact)."""
+def _opening_strategy(scan: dt.datetime, until: dt.datetime) -> str:
+    """Read the shorter side of the ledger: what was posted before ``scan`` ("prefix"), or
+    after the period ("suffix": the stored balance less the period's events, already read,
+    and less those after it — nothing for a period up to today). The ledger's first moment
+    is cached for a while (it hardly ever changes, and either way is exact)."""
     first = cache.get_or_set("reports:summary:first_entry", _first_entry, 600)
-    if first is None or scan - first < timezone.now() - scan:
+    if first is None or scan - first < timezone.now() - until:
         return "prefix"
     return "suffix"
 
@@ -404,21 +409,16 @@ def _first_entry() -> dt.datetime | None:
             .values_list("created_at", flat=True).first())
 
 
-_NAMED = re.compile(r"%\((\w+)\)s")
+def _positional(text: str, named: dict) -> tuple[str, list]:
+    """``%(name)s`` placeholders as ``%s`` with the values in order (both backends take
+    ``%s``; SQLite has no named "pyformat" parameters)."""
+    params = []
 
+    def take(match):
+        params.append(named[match.group(1)])
+        return "%s"
 
-def _positional(text: str, named: dict, leading: list) -> tuple[str, list]:
-    """Turn ``%(name)s`` placeholders into ``%s`` with the values in order; the first
-    ``%s`` placeholders (the dims' own) take ``leading``. Both backends take ``%s``."""
-    out, params, position = [], [], 0
-    plain = iter(leading)
-    for match in re.finditer(r"%\((\w+)\)s|%s", text):
-        out.append(text[position:match.start()])
-        out.append("%s")
-        params.append(named[match.group(1)] if match.group(1) else next(plain))
-        position = match.end()
-    out.append(text[position:])
-    return "".join(out), params
+    return re.sub(r"%\((\w+)\)s", take, text), params
 
 
 def _as_date(value) -> dt.date | None:
@@ -429,20 +429,140 @@ def _as_date(value) -> dt.date | None:
     return dt.date.fromisoformat(str(value)[:10])
 
 
+def _add_rows(facts: Facts, rows) -> None:
+    """The statement's rows into the facts; the cumulative activations and closings into
+    accounts in service per month."""
+    month_keys = [m.key for m in facts.months]
+    starts: dict = defaultdict(lambda: defaultdict(int))  # grain → month → +n
+    for figure, month, district, kind, tariff, v1, v2, v3 in rows:
+        month, grain = _as_date(month), (district, kind, tariff)
+        v1, v2, v3 = int(v1 or 0), int(v2 or 0), int(v3 or 0)
+        if figure == "activated":
+            starts[grain][month] += v1
+        elif figure == "closed_before":
+            starts[grain][month] -= v1
+        elif figure == "closed":  # stops counting the month after
+            starts[grain][next_month_start(month)] -= v1
+        elif figure == "charged":
+            facts.add((month, *grain), "charged", v1)
+            facts.add((month, *grain), "recurring", v2)
+        elif figure == "collected":
+            key = (month, *grain)
+            facts.add(key, "collected_total", v1)
+            facts.add(key, "collected_debt", v2)
+            facts.add(key, "collected_current", v3)
+            facts.add(key, "collected_prepaid", v1 - v2 - v3)
+        else:
+            facts.add((month, *grain), figure, v1)
+    for grain, changes in starts.items():
+        running = 0
+        for month in month_keys:
+            running += changes.get(month, 0)
+            if running:
+                facts.add((month, *grain), "active", running)
+
+
+def _live(start: dt.date, end: dt.date, branch_id: int | None,
+          opening: str | None = None) -> Facts:
+    """The figures of start..end computed now: one SQL statement."""
+    facts = Facts(start=start, end=end, branch_id=branch_id, months=months_of(start, end))
+    sql = _Sql()
+    scan = local_bounds(facts.months[0].key, facts.start)[0]
+    until = local_bounds(start, end)[1]
+    text, named = _statement(sql, facts, opening or _opening_strategy(scan, until))
+    text, params = _positional(text, named)
+    in_transaction = transaction.atomic() if sql.pg else contextlib.nullcontext()
+    with in_transaction, connection.cursor() as cursor:
+        if sql.pg:
+            # The windows sort the period's events (a year: a million rows and more); in
+            # memory rather than in temporary files. For this statement only.
+            cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+        cursor.execute(text, params)
+        _add_rows(facts, cursor.fetchall())
+    return facts
+
+
+# --- the cache of closed months ------------------------------------------------------------
+# A month that ended before today has figures that no longer change — the ledger is append
+# -only and events are stamped when they happen — except for a payment entered later with
+# an earlier ``paid_at`` (a bank statement), a payment cancelled later, or a tariff change
+# (the grouping). So its grain rows are kept in the cache for REPORTS_SUMMARY_CACHE_SECONDS
+# (default 15 minutes; 0: off) and such late changes show within that time. The key names
+# the branch, the month and today (the "current tariff" is today's). The current month,
+# future months and parts of months are always computed.
+
+def _cache_seconds() -> int:
+    return int(getattr(settings, "REPORTS_SUMMARY_CACHE_SECONDS", 900))
+
+
+def _cache_key(branch_id, month: dt.date, today: dt.date) -> str:
+    generation = cache.get(_GENERATION, 0)
+    return (f"reports:summary:{generation}:{branch_id or 'all'}:{month:%Y-%m}:"
+            f"{today:%Y-%m-%d}")
+
+
+_GENERATION = "reports:summary:generation"
+
+
+def clear_summary_cache() -> None:
+    """Forget every cached month (the benchmark's cold runs; after a data fix)."""
+    try:
+        cache.incr(_GENERATION)
+    except ValueError:
+        cache.set(_GENERATION, 1, None)
+
+
+def _whole_closed(month: Month, today: dt.date) -> bool:
+    last_day = next_month_start(month.key) - dt.timedelta(days=1)
+    return month.first == month.key and month.last == last_day and last_day < today
+
+
+def _runs(months: list[Month], flag) -> list[tuple[bool, list[Month]]]:
+    """Consecutive months with the same ``flag(month)``."""
+    runs: list[tuple[bool, list[Month]]] = []
+    for month in months:
+        value = flag(month)
+        if runs and runs[-1][0] == value:
+            runs[-1][1].append(month)
+        else:
+            runs.append((value, [month]))
+    return runs
+
+
 # --- the selectors -------------------------------------------------------------------------
 
 def summary_facts(start: dt.date, end: dt.date, branch=None, *,
                   opening: str | None = None) -> Facts:
-    """The period's figures at the grain; two SQL statements. ``branch``: a Branch or its id.
-    ``opening`` forces how the opening balances are read ("prefix"/"suffix", for tests)."""
+    """The period's figures at the grain. ``branch``: a Branch or its id. Closed whole
+    months come from the cache when there; the rest is one SQL statement per run of
+    consecutive months. ``opening`` forces how the opening balances are read
+    ("prefix"/"suffix", for tests; it bypasses the cache)."""
     if start > end:
         raise ValueError("start after end")
-    facts = Facts(start=start, end=end, branch_id=getattr(branch, "pk", branch),
-                  months=months_of(start, end))
-    since, until = local_bounds(start, end)
-    sql = _Sql()
-    _counts_and_charges(sql, facts, since, until)
-    _collected(sql, facts, since, until, opening=opening)
+    branch_id = getattr(branch, "pk", branch)
+    facts = Facts(start=start, end=end, branch_id=branch_id, months=months_of(start, end))
+    today = timezone.localdate()
+    seconds = 0 if opening else _cache_seconds()
+    cacheable = (lambda m: _whole_closed(m, today)) if seconds else (lambda m: False)
+    keys = {m.key: _cache_key(branch_id, m.key, today) for m in facts.months if cacheable(m)}
+    hits = cache.get_many(list(keys.values())) if keys else {}
+    for closed, run in _runs(facts.months, cacheable):
+        if not closed:
+            part = _live(max(start, run[0].first), min(end, run[-1].last), branch_id, opening)
+            facts.rows.update(part.rows)
+            continue
+        for month in run:
+            for key, values in hits.get(keys[month.key], {}).items():
+                facts.rows[key] = dict(values)
+        for missing, months in _runs(run, lambda m: keys[m.key] not in hits):
+            if not missing:
+                continue
+            part = _live(months[0].first, months[-1].last, branch_id)
+            by_month: dict = {m.key: {} for m in months}
+            for key, values in part.rows.items():
+                by_month[key[0]][key] = dict(values)
+                facts.rows[key] = dict(values)
+            cache.set_many({keys[month]: rows for month, rows in by_month.items()}, seconds)
     return facts
 
 

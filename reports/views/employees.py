@@ -90,9 +90,10 @@ def employees_sheets(report: dict) -> list[Sheet]:
         rows.append([everything, None, *_table([table["total"]], columns)[0]])
         sheets.append(Sheet(title, head, rows))
     sheets.insert(2, Sheet(_("Crews"), [Column(_("Crew"), "text", 24),
+                                        Column(_("Branch"), "text", 20),
                                         *[Column(str(label), kind)
                                           for _n, label, kind in CREW_COLUMNS]],
-                           [[r["name"], *values] for r, values in
+                           [[r["name"], r["branch"], *values] for r, values in
                             zip(report["crews"], _table(report["crews"], CREW_COLUMNS),
                                 strict=True)]))
     return sheets
@@ -101,7 +102,7 @@ def employees_sheets(report: dict) -> list[Sheet]:
 def _chart(rows: list[dict], figures: list[tuple[str, str, str]]) -> dict | None:
     if not rows:
         return None
-    return {"labels": [row["name"] for row in rows],
+    return {"labels": [row["short"] for row in rows],
             "series": [charts.Series(str(label), [row[name] or 0 for row in rows], colour)
                        for name, label, colour in figures]}
 

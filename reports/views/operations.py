@@ -222,9 +222,9 @@ def overdue(request):
 # --- Q5: ticket KPIs --------------------------------------------------------------------------
 
 class KpiForm(PeriodForm):
-    by = forms.ChoiceField(label=gettext_lazy("By"), required=False,
-                           choices=(("week", gettext_lazy("week")),
-                                    ("month", gettext_lazy("month"))),
+    by = forms.ChoiceField(label=gettext_lazy("Group by"), required=False,
+                           choices=(("week", gettext_lazy("by week")),
+                                    ("month", gettext_lazy("by month"))),
                            widget=forms.Select(attrs={"class": "form-select"}))
 
     def chosen_by(self) -> str:
@@ -244,7 +244,7 @@ KPI_COLUMNS = (
     ("first_response_hours", gettext_lazy("Average first response, working hours"),
      "decimal"),
     ("first_response_on_time_percent", gettext_lazy("First response in time, %"), "percent"),
-    ("resolved", gettext_lazy("Resolved"), "int"),
+    ("resolved", gettext_lazy("Tickets resolved"), "int"),
     ("sla_met_percent", gettext_lazy("Within SLA, %"), "percent"),
     ("ratings", gettext_lazy("Ratings"), "int"),
     ("rating_average", gettext_lazy("Average rating"), "decimal"),
@@ -300,10 +300,10 @@ def tickets(request):
         "poor_target": POOR_TARGET_PERCENT,
         "chart_labels": labels,
         "chart_series": [
-            charts.Series(_("Created"), [row["created"] for row in report["by_bucket"]],
-                          "primary"),
-            charts.Series(_("Resolved"), [row["resolved"] for row in report["by_bucket"]],
-                          "success")],
+            charts.Series(_("Tickets created"),
+                          [row["created"] for row in report["by_bucket"]], "primary"),
+            charts.Series(_("Tickets resolved"),
+                          [row["resolved"] for row in report["by_bucket"]], "success")],
     })
 
 

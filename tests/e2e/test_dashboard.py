@@ -5,6 +5,7 @@ change, and downloads the dashboard as Excel."""
 import os
 
 import pytest
+from django.core.cache import cache
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
@@ -13,6 +14,12 @@ from tests.e2e.steps import sign_in
 from tests.reports.summary_data import Company
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_months():
+    """Closed months are cached (reports.selectors.summary): each test's data is new."""
+    cache.clear()
 
 
 def show(page, first: str, last: str) -> None:

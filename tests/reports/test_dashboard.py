@@ -6,6 +6,7 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from openpyxl import load_workbook
 
@@ -17,6 +18,12 @@ from tests.reports.summary_data import Company
 pytestmark = pytest.mark.django_db
 D = Decimal
 NOVEMBER = {"period": "custom", "date_from": "2026-11-01", "date_to": "2026-11-30"}
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_months():
+    """Closed months are cached (reports.selectors.summary): each test's data is new."""
+    cache.clear()
 
 
 @pytest.fixture

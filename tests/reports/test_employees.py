@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
@@ -390,14 +391,14 @@ def test_support_total(report):
 
 
 def test_the_queries_do_not_grow_with_the_data(staff, make_user):
-    with CaptureQueriesContext(__import__("django.db").db.connection) as before:
+    with CaptureQueriesContext(connection) as before:
         employees_report(NOV_1, NOV_30)
     for n in range(5):  # five more managers, each with a card, a payment and a call
         manager = make_user(roles.MANAGER, username=f"extra{n}")
         extra = card(staff.a, manager, at(3), at(4), D("1.00"))
         pay(make_account(client=extra), "10.00", at(5), manager)
         call(extra, manager, dt.date(2026, 11, 6), outcome="stays", called_at=at(6))
-    with CaptureQueriesContext(__import__("django.db").db.connection) as after:
+    with CaptureQueriesContext(connection) as after:
         report = employees_report(NOV_1, NOV_30)
     assert len(after.captured_queries) == len(before.captured_queries)
     assert len(report["managers"]["rows"]) == 8
@@ -416,10 +417,11 @@ NOVEMBER = {"period": "custom", "date_from": "2026-11-01", "date_to": "2026-11-3
 
 
 def test_the_page_in_a_fixed_number_of_queries(staff, director, django_assert_max_num_queries):
-    # session, user, role check (3); branches for the form (1); managers 5 + technical 2 +
-    # crews 2 + support 4 + the branches and calendar of the first responses (2) + the three
-    # tables' people (3).
-    with django_assert_max_num_queries(24):
+    # The report: managers 5, technical 2, crews 2 (figures and names), support 4 and the
+    # first responses' branches and calendar 2, the three tables' people 3 — 18; the page:
+    # the role check and the branch list — 2; base.html and the session: session, user, his
+    # branch, permissions (2), role names, open outages — 7.
+    with django_assert_max_num_queries(27):
         response = director.get("/reports/employees/", NOVEMBER)
     assert response.status_code == 200
     text = response.content.decode()
@@ -449,7 +451,7 @@ def test_excel(staff, director):
     total = managers[-1]
     assert total[2] == 3 and total[7] == 2200.5
     crews = list(book.worksheets[2].iter_rows(values_only=True))
-    assert crews[1][:3] == ("Альфа", 2, 1)
+    assert crews[1][:4] == ("Альфа", "Москва — офис", 2, 1)
     support = list(book.worksheets[3].iter_rows(values_only=True))
     sue = next(row for row in support if row[0] == "Сью Саппорт")
     assert sue[2:4] == (4, 66.7)

@@ -204,8 +204,9 @@ QUERY = {"period": "custom", "date_from": "2026-11-01", "date_to": "2026-11-20"}
 
 
 def test_the_page(register, director, django_assert_max_num_queries):
-    # session, user, role check, branch list, three for the report.
-    with django_assert_max_num_queries(8):
+    # session, user, role check (3), three for the report, the branch list (1), and the base
+    # template's own: permissions (2), roles (1), open outages (1), the user's branch (1).
+    with django_assert_max_num_queries(12):
         response = director.get("/reports/penetration/", QUERY)
     assert response.status_code == 200
     html = response.content.decode()

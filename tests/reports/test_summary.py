@@ -5,6 +5,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 
 from reports.selectors.summary import months_of, rollup, summary, summary_facts, total
 from tests.reports.summary_data import Company
@@ -12,6 +13,12 @@ from tests.reports.summary_data import Company
 pytestmark = pytest.mark.django_db
 D = Decimal
 NOV = (dt.date(2026, 11, 1), dt.date(2026, 11, 30))
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_months():
+    """Closed months are cached (reports.selectors.summary): each test's data is new."""
+    cache.clear()
 
 
 @pytest.fixture
@@ -181,3 +188,31 @@ def test_the_api_shape(company):
     keys = {g["label"]: g["key"] for g in result["groups"]}
     assert keys["Бизнес 3000"] == company.business.pk
     assert summary(*NOV, group_by="month")["groups"][0]["key"] == "2026-11"
+
+
+def test_closed_months_come_from_the_cache(company, django_assert_num_queries):
+    """August…October 2026 are over: computed once, then read from the cache — the same
+    figures as computed live."""
+    august_to_october = (dt.date(2026, 8, 1), dt.date(2026, 10, 31))
+    first = summary_facts(*august_to_october)
+    with django_assert_num_queries(0):
+        again = summary_facts(*august_to_october)
+    assert again.rows == first.rows == summary_facts(*august_to_october,
+                                                     opening="prefix").rows
+    # A period over closed and open months: the closed ones cached, the rest computed; the
+    # same as one live statement over the whole period.
+    whole = summary_facts(dt.date(2026, 9, 1), dt.date(2026, 12, 31))
+    assert whole.rows == summary_facts(dt.date(2026, 9, 1), dt.date(2026, 12, 31),
+                                       opening="suffix").rows
+
+
+def test_a_late_payment_shows_once_the_cache_is_cleared(company):
+    from reports.selectors.summary import clear_summary_cache
+    from tests.reports.summary_data import at, pay
+
+    october = (dt.date(2026, 10, 1), dt.date(2026, 10, 31))
+    assert total(summary_facts(*october))["collected_total"] == D("8500.00")
+    pay(company.acc1, 100, at(10, 30))  # a bank statement dated 30 October, entered now
+    assert total(summary_facts(*october))["collected_total"] == D("8500.00")  # cached
+    clear_summary_cache()
+    assert total(summary_facts(*october))["collected_total"] == D("8600.00")

@@ -280,6 +280,8 @@ def test_future_months_are_left_out(base):
     report = tariff_report(SEP, dt.date(2026, 12, 31), today=TODAY)
     assert report["months"] == [SEP, OCT, NOV]
     assert report["as_of"] == TODAY
+    empty = tariff_report(dt.date(2027, 1, 1), dt.date(2027, 1, 31), today=TODAY)
+    assert (empty["months"], empty["tariffs"], empty["total"]["revenue"]) == ([], [], D("0"))
 
 
 # --- the page ------------------------------------------------------------------------------
@@ -295,8 +297,9 @@ QUERY = {"period": "custom", "date_from": "2026-09-01", "date_to": "2026-11-30"}
 
 
 def test_the_page(base, director, django_assert_max_num_queries):
-    # session, user, role check, branch list, five for the report.
-    with django_assert_max_num_queries(10):
+    # session, user, role check (3), five for the report, the branch list (1), and the base
+    # template's own: permissions (2), roles (1), open outages (1), the user's branch (1).
+    with django_assert_max_num_queries(14):
         response = director.get("/reports/tariffs/", QUERY)
     assert response.status_code == 200
     html = response.content.decode()
@@ -319,7 +322,8 @@ def test_excel(base, director):
     assert rows["Домашний 600"][1:4] == (2, 1, 4)  # at the start, at the end, subscriptions
     monthly = book.worksheets[1]
     first = next(monthly.iter_rows(min_row=2, values_only=True))
-    assert first[:2] == ("Домашний 600", dt.datetime(2026, 9, 1))
+    # Tariffs by subscribers at the end, most first: T2 (2) before T1 (1).
+    assert first[:2] == ("Турбо 900", dt.datetime(2026, 9, 1))
     assert len(book.worksheets) == 3
 
 

@@ -482,6 +482,7 @@ def test_pages_need_sign_in(client):
     (roles.LAWYER, "Contract approvals and disputes"),
     (roles.HEAD_OF_SALES, "Pipeline"),
     (roles.COMMERCIAL_DIRECTOR, "Pipeline"),
+    (roles.DIRECTOR, "Director's dashboard"),
 ])
 def test_each_role_lands_on_its_queue(browse, make_user, role, heading, on_monday):
     page = html(browse(make_user(role)).get("/"))
