@@ -125,7 +125,7 @@ def _explain(start, end, branch) -> None:
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
-    from reports.selectors.summary import WORK_MEM, clear_summary_cache, summary_facts
+    from reports.selectors.summary import PG_SETTINGS, clear_summary_cache, summary_facts
 
     clear_summary_cache()
     with CaptureQueriesContext(connection) as captured:
@@ -134,7 +134,7 @@ def _explain(start, end, branch) -> None:
         if "WITH d AS" not in query["sql"]:
             continue
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+            cursor.execute(PG_SETTINGS)
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
             print("\n".join(row[0] for row in cursor.fetchall()))
             print("-" * 100)

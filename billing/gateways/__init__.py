@@ -72,7 +72,13 @@ def registry() -> dict[str, str]:
 
 
 def active_name() -> str:
+    """The chosen gateway; empty: online payment is off (production's default until a real
+    provider is set up — clients then pay at the office or by bank transfer)."""
     return getattr(settings, "PAYMENT_GATEWAY", "test")
+
+
+def online_payments_on() -> bool:
+    return bool(active_name())
 
 
 def get_gateway(name: str | None = None) -> Gateway:

@@ -30,7 +30,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.gateways import SUCCEEDED, Callback, UnknownGateway, get_gateway
+from billing.gateways import (
+    SUCCEEDED,
+    Callback,
+    UnknownGateway,
+    get_gateway,
+    online_payments_on,
+)
 from billing.models import Account, OnlinePayment, Payment
 from billing.money import to_money
 from ispcrm.errors import RuleViolation
@@ -75,6 +81,8 @@ def topup_start(*, account: Account, amount, actor, site_url: str,
     if account.status == Account.Status.CLOSED:
         raise RuleViolation(_("The account is closed: it cannot be topped up."),
                             code="account_closed")
+    if not online_payments_on():
+        raise RuleViolation(_("Online payment is not available now."), code="gateway_off")
     try:
         gateway = get_gateway()
     except (UnknownGateway, ImportError) as exc:  # a misconfigured PAYMENT_GATEWAY

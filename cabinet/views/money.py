@@ -18,6 +18,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from billing.gateways import online_payments_on
 from billing.models import Account, BillingSettings, OnlinePayment, PromisedPayment
 from billing.money import month_start, next_month_start
 from billing.services.dunning import promised_payment_grant
@@ -93,6 +94,7 @@ def topup(request):
     else:
         form = TopupForm(initial={"amount": _input_amount(suggested)})
     return render(request, "cabinet/money/topup.html", {
+        "online": online_payments_on(),
         "account": account, "facts": facts, "form": form, "suggested": suggested,
         "reason": reason,
         "quick_amounts": [{"label": _whole_roubles(amount), "input": _input_amount(amount)}

@@ -22,6 +22,10 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 CSRF_COOKIE_HTTPONLY = True
 
+# Online card payments are off until a real provider's adapter is configured: the built-in
+# test gateway credits money no bank took (docs/CABINET.md, "Gateways and settings").
+PAYMENT_GATEWAY = env_str("PAYMENT_GATEWAY", "")
+
 STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

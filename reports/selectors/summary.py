@@ -83,8 +83,10 @@ _KOPECKS = (*MONEY, "recurring")
 
 # A longer period is refused by the API (it would be thousands of month rows).
 MAX_DAYS = 3700
-# PostgreSQL's memory for the summary's sorts (SET LOCAL, this statement only).
+# PostgreSQL settings for the summary's statement (SET LOCAL: its transaction only).
 WORK_MEM = "128MB"
+PG_SETTINGS = (f"SELECT set_config('work_mem', '{WORK_MEM}', true), "
+               "set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)")
 
 _ZONE_NAME = re.compile(r"^[A-Za-z0-9_+\-/]+$")
 CENT = Decimal("0.01")
@@ -474,9 +476,13 @@ def _live(start: dt.date, end: dt.date, branch_id: int | None,
     in_transaction = transaction.atomic() if sql.pg else contextlib.nullcontext()
     with in_transaction, connection.cursor() as cursor:
         if sql.pg:
-            # The windows sort the period's events (a year: a million rows and more); in
-            # memory rather than in temporary files. For this statement only.
-            cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+            # For this transaction only (SET LOCAL): the windows sort the period's events (a
+            # year: a million rows and more) in memory rather than in temporary files; every
+            # join here is of large sets, and the planner, unable to estimate the filters on
+            # window results, would otherwise pick nested loops that re-aggregate the
+            # opening balances per payment (minutes instead of seconds); JIT compiling this
+            # many expressions costs more than it saves.
+            cursor.execute(PG_SETTINGS)
         cursor.execute(text, params)
         _add_rows(facts, cursor.fetchall())
     return facts

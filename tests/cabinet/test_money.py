@@ -8,7 +8,7 @@ from uuid import uuid4
 
 import pytest
 from django.test import Client
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 
 from billing.models import Account, OnlinePayment, Payment, PromisedPayment
 from billing.services.online import topup_start
@@ -272,3 +272,15 @@ def test_the_payment_shows_in_the_staff_payment_list_as_a_cabinet_payment(
         assert listed.status_code == 200
         assert (online.gateway_payment_id in text(listed)) == (query != "Москва")
     assert admin_client.get(f"/admin/billing/onlinepayment/{online.pk}/change/").status_code == 200
+
+
+def test_with_online_payment_off_the_page_says_how_to_pay_instead(settings, subscriber,
+                                                                   cabinet_web):
+    """Production's default until a real provider is set up: no form, the way to pay."""
+    settings.PAYMENT_GATEWAY = ""
+    with translation.override("en"):
+        html = cabinet_web.get("/my/topup/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="topup-off"' in html and subscriber.number in html
+    assert 'id="topup-form"' not in html
+    cabinet_web.post("/my/topup/", {"amount": "500"})
+    assert not OnlinePayment.objects.exists()
