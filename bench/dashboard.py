@@ -125,7 +125,8 @@ def _explain(start, end, branch) -> None:
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
-    from reports.selectors.summary import PG_SETTINGS, clear_summary_cache, summary_facts
+    from reports.selectors.summary import clear_summary_cache, summary_facts
+    from reports.selectors.summary_sql import PG_SETTINGS
 
     clear_summary_cache()
     with CaptureQueriesContext(connection) as captured:

@@ -6,5 +6,8 @@ from django.dispatch import Signal
 # payment=Payment, account=Account (locked, balance already updated)
 payment_received = Signal()
 
+# payment=Payment (now cancelled), account=Account (locked, the reversal posted)
+payment_cancelled = Signal()
+
 # account=Account (locked), after it was taken into service
 account_activated = Signal()

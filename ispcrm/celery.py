@@ -65,6 +65,11 @@ app.conf.beat_schedule = {
         "task": "tickets.tasks.build_retention_calls",
         "schedule": crontab(hour=7, minute=30),
     },
+    # The dashboard's closed months, computed once a night (the cache keys are per day).
+    "reports-warm-dashboard": {
+        "task": "reports.tasks.warm_dashboard",
+        "schedule": crontab(hour=0, minute=30),
+    },
     # Excel exports a killed worker left running: queued again once, then failed (D14).
     "reports-sweep-exports": {
         "task": "reports.tasks.sweep_exports",

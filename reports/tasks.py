@@ -27,3 +27,12 @@ def purge_exports() -> int:
     from reports.exports import exports_purge
 
     return exports_purge()
+
+
+@shared_task
+def warm_dashboard() -> int:
+    """Compute the closed months' figures for every branch after midnight (beat), so the
+    director's first dashboard of the day reads them from the cache."""
+    from reports.selectors.summary import warm_summary_cache
+
+    return warm_summary_cache()

@@ -106,4 +106,5 @@ def payment_cancel(*, payment: Payment, reason: str, actor) -> Payment:
         payment.cancelled_by = actor
         payment.cancel_reason = reason[:255]
         payment.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason"])
+        events.payment_cancelled.send(sender=Payment, payment=payment, account=account)
     return payment

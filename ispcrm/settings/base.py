@@ -277,6 +277,8 @@ ONEC_RETAIL_COUNTERPARTY = env_str("ONEC_RETAIL_COUNTERPARTY", "Физическ
 # first threshold reached from the top; a manager's grade is read from his position ("ведущий"
 # lead, "старший" senior). The churn report shows churn per grade and flags clients led by a
 # manager below the grade's.
+# Seconds the dashboard keeps a closed month's figures (reports.selectors.summary); 0: off.
+REPORTS_SUMMARY_CACHE_SECONDS = env_int("REPORTS_SUMMARY_CACHE_SECONDS", 24 * 3600)
 REPORT_ARPU_GRADES = [
     ("A", 30000, "lead"),
     ("B", 10000, "senior"),

@@ -6,8 +6,8 @@ current and prepaid, the months of the period as charts, and tables by tariff an
 geography (city, district). ``?format=xlsx`` downloads the whole dashboard as a workbook,
 ``&table=month|tariff|geography|summary`` one table of it.
 
-The whole page is six SQL statements for the figures (two per period plus the look-ups of
-district and tariff names), whatever the size of the base.
+The figures are one SQL statement per period (months that are over come from the cache)
+plus the look-ups of district and tariff names, whatever the size of the base.
 
 ``PeriodForm`` (quick periods, custom dates, branch) is shared by other report pages."""
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 
 from reports.selectors.summary import months_of, rollup, summary, summary_facts, total
 from tests.reports.summary_data import Company
@@ -206,13 +207,42 @@ def test_closed_months_come_from_the_cache(company, django_assert_num_queries):
                                        opening="suffix").rows
 
 
-def test_a_late_payment_shows_once_the_cache_is_cleared(company):
-    from reports.selectors.summary import clear_summary_cache
+def test_the_nightly_warm_up_leaves_closed_months_to_the_cache(company,
+                                                               django_assert_num_queries):
+    """Beat's warm-up after midnight: the director's first dashboard reads closed months
+    without a query."""
+    from reports.tasks import warm_dashboard
+
+    cache.clear()
+    assert warm_dashboard.delay().get() > 0
+    with django_assert_num_queries(0):
+        summary_facts(dt.date(2026, 8, 1), dt.date(2026, 10, 31))
+
+
+def test_a_late_payment_or_cancellation_forgets_the_cached_months(
+        company, django_capture_on_commit_callbacks):
+    """A bank statement entered now with a payment dated 30 October, then the accountant
+    cancelling it: October's figures follow at once, not tomorrow."""
+    from billing.services.payments import payment_cancel
     from tests.reports.summary_data import at, pay
 
     october = (dt.date(2026, 10, 1), dt.date(2026, 10, 31))
     assert total(summary_facts(*october))["collected_total"] == D("8500.00")
-    pay(company.acc1, 100, at(10, 30))  # a bank statement dated 30 October, entered now
-    assert total(summary_facts(*october))["collected_total"] == D("8500.00")  # cached
-    clear_summary_cache()
+    with django_capture_on_commit_callbacks(execute=True):
+        late = pay(company.acc1, 100, at(10, 30))
     assert total(summary_facts(*october))["collected_total"] == D("8600.00")
+    with django_capture_on_commit_callbacks(execute=True):
+        payment_cancel(payment=late, reason="wrong account", actor=None)
+    assert total(summary_facts(*october))["collected_total"] == D("8500.00")
+
+
+def test_warming_the_cache(company, django_assert_num_queries):
+    from reports.selectors.summary import warm_summary_cache
+
+    # all branches and the two branches of the company (and the default one of conftest's
+    # users, if any): one statement each
+    statements = warm_summary_cache(months=3)
+    assert statements >= 3
+    last_closed = timezone.localdate().replace(day=1) - dt.timedelta(days=1)
+    with django_assert_num_queries(0):
+        summary_facts(last_closed.replace(day=1), last_closed, company.tyumen_branch)
