@@ -14,7 +14,7 @@ from django.utils.translation import pgettext_lazy
 
 from billing.models import Account, Claim, Document, LedgerEntry, Payment
 from billing.money import ZERO
-from billing.selectors import ledger_with_balance
+from billing.selectors import set_balance_after
 from billing.services.referrals import referral_summary
 from connections.models import ClientCard, Stage
 from connections.models.guards import contract_of
@@ -68,20 +68,13 @@ def ledger_page(account: Account, *, number=None, page_size: int = PAGE_SIZE,
     """One page of the filtered ledger; each entry gets ``balance_after``, ``sign``,
     ``kind_label`` and ``channel`` (a payment's, in plain words)."""
     page = Paginator(ledger_entries(account, **filters), page_size).get_page(number)
-    if page.object_list:
-        # The balance after an entry is the running sum over all the account's entries,
-        # whatever the filter hides. The window runs up to the page's newest entry: a prefix
-        # of the ledger in its order, so each sum is the same as over the whole ledger.
-        newest = page.object_list[0].created_at
-        balances = dict(ledger_with_balance(account).filter(created_at__lte=newest)
-                        .values_list("pk", "balance_after"))
-        for entry in page.object_list:
-            entry.balance_after = balances.get(entry.pk)
-            entry.sign = "+" if entry.amount > 0 else "−"
-            entry.kind_label = KIND_LABELS.get(entry.kind, entry.get_kind_display())
-            entry.channel = (CHANNELS.get(entry.payment.channel, "")
-                             if entry.payment_id and entry.kind == LedgerEntry.Kind.PAYMENT
-                             else "")
+    set_balance_after(account, page.object_list)
+    for entry in page.object_list:
+        entry.sign = "+" if entry.amount > 0 else "−"
+        entry.kind_label = KIND_LABELS.get(entry.kind, entry.get_kind_display())
+        entry.channel = (CHANNELS.get(entry.payment.channel, "")
+                         if entry.payment_id and entry.kind == LedgerEntry.Kind.PAYMENT
+                         else "")
     return page
 
 

@@ -22,7 +22,7 @@ from billing.forms import (
     TariffChangeForm,
 )
 from billing.models import Account, Document
-from billing.selectors import ledger_with_balance
+from billing.selectors import set_balance_after
 from billing.services.accounts import (
     service_add,
     service_remove,
@@ -71,15 +71,7 @@ def account_detail(request, number: str):
             entries = entries.filter(created_at__date__lte=data["date_to"])
     page = Paginator(entries.order_by("-created_at", "-id"), PAGE_SIZE).get_page(
         request.GET.get("page"))
-    if page.object_list:
-        # The balance after each entry is the running sum over all the account's entries,
-        # whatever the filter shows; the window runs over the entries up to the newest one
-        # on the page (a prefix of the ledger, so the sums are the same).
-        newest = page.object_list[0].created_at
-        balances = dict(ledger_with_balance(account).filter(created_at__lte=newest)
-                        .values_list("pk", "balance_after"))
-        for entry in page.object_list:
-            entry.balance_after = balances.get(entry.pk)
+    set_balance_after(account, page.object_list)
     user = request.user
     return render(request, "billing/account_detail.html", {
         "section": {**summary(account), **action_forms(request, account),

@@ -28,7 +28,7 @@ from ispcrm.forms import apply_service_errors
 from tickets.models import Comment, Ticket
 from tickets.services import outages
 from tickets.services import tickets as desk
-from tickets.views.common import describe
+from tickets.views.common import describe, report
 
 PAGE_SIZE = 20
 OPEN = (Ticket.Status.NEW, Ticket.Status.OPEN, Ticket.Status.WAITING)
@@ -100,16 +100,6 @@ def _ticket(request, pk: int) -> Ticket:
     return get_object_or_404(_tickets(request).select_related("category"), pk=pk)
 
 
-def _act(request, action, done: str) -> None:
-    """Run a service call; a refusal becomes a message with its reason."""
-    try:
-        action()
-    except (RuleViolation, PermissionDenied, ValidationError) as exc:
-        messages.error(request, describe(exc))
-    else:
-        messages.success(request, done)
-
-
 @cabinet_view
 def request_list(request):
     tickets = _tickets(request).annotate(
@@ -179,7 +169,7 @@ def request_reply(request, pk: int):
             Ticket.Status.WAITING: _("Thank you for the answer: we continue with your request."),
             Ticket.Status.RESOLVED: _("Your message is sent and the request is open again."),
         }.get(status, _("Your message is sent."))
-        _act(request, lambda: desk.comment_add(ticket=ticket, author=request.user,
+        report(request, lambda: desk.comment_add(ticket=ticket, author=request.user,
                                                body=form.cleaned_data["body"]), done)
     return redirect("cabinet:request_detail", pk=ticket.pk)
 
@@ -188,7 +178,7 @@ def request_reply(request, pk: int):
 @cabinet_view
 def request_confirm(request, pk: int):
     ticket = _ticket(request, pk)
-    _act(request, lambda: desk.formal_task_confirm(ticket=ticket, user=request.user),
+    report(request, lambda: desk.formal_task_confirm(ticket=ticket, user=request.user),
          _("Thank you: the task is confirmed, we start the work."))
     return redirect("cabinet:request_detail", pk=ticket.pk)
 
@@ -201,7 +191,7 @@ def request_rate(request, pk: int):
     if not form.is_valid():
         messages.error(request, _("Choose a rating from 1 to 5."))
     else:
-        _act(request, lambda: desk.rate(ticket=ticket, user=request.user,
+        report(request, lambda: desk.rate(ticket=ticket, user=request.user,
                                         score=form.cleaned_data["score"],
                                         comment=form.cleaned_data["comment"].strip()),
              _("Thank you for the rating."))

@@ -49,7 +49,7 @@ def describe(exc: Exception) -> str:
     return str(exc) or _("You may not do this.")
 
 
-def act(request, action, done, fallback: str):
+def report(request, action, done) -> None:
     """Run a service call; a refusal becomes a message naming the reason. ``done`` is the
     success message, or a function of the call's result that words it."""
     try:
@@ -58,6 +58,11 @@ def act(request, action, done, fallback: str):
         messages.error(request, describe(exc))
     else:
         messages.success(request, done(result) if callable(done) else done)
+
+
+def act(request, action, done, fallback: str):
+    """``report`` the call, then back to where the form came from."""
+    report(request, action, done)
     return back(request, fallback)
 
 

@@ -4,34 +4,23 @@ only credential (tickets.links); a bad, stale or other-purpose one shows a page 
 and does nothing. Post/Redirect/Get, the result as a message, as in the cabinet."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from ispcrm.errors import RuleViolation
 from tickets import links
 from tickets.models import Rating, Ticket
 from tickets.services import tickets as desk
 
-from .common import describe
+from .common import report
 
 SCORES = range(1, 6)
 
 
 def _bad_link(request, reason: str):
     return render(request, "tickets/links/invalid.html", {"reason": reason}, status=400)
-
-
-def _run(request, action, done: str) -> None:
-    try:
-        action()
-    except (RuleViolation, PermissionDenied, ValidationError) as exc:
-        messages.error(request, describe(exc))
-    else:
-        messages.success(request, done)
 
 
 @never_cache
@@ -48,7 +37,7 @@ def link_confirm(request, token: str):
             messages.error(request, _("The task was changed after this link was sent: "
                                       "confirm the new one from the latest message."))
         else:
-            _run(request, lambda: desk.formal_task_confirm(ticket=ticket, client=ticket.client),
+            report(request, lambda: desk.formal_task_confirm(ticket=ticket, client=ticket.client),
                  _("Thank you: the task is confirmed, we start the work."))
         return redirect(request.path)
     return render(request, "tickets/links/confirm.html", {
@@ -66,7 +55,7 @@ def link_rate(request, token: str):
         return _bad_link(request, bad.reason)
     ticket = link.ticket
     if request.method == "POST":
-        _run(request, lambda: desk.rate(ticket=ticket, client=ticket.client,
+        report(request, lambda: desk.rate(ticket=ticket, client=ticket.client,
                                         score=request.POST.get("score"),
                                         comment=request.POST.get("comment", "").strip()),
              _("Thank you for the rating."))
