@@ -30,6 +30,7 @@ from cabinet.access import cabinet_view
 from cabinet.forms.tariff import NEXT_MONTH, TOMORROW, PauseForm, TariffChangeForm
 from ispcrm.errors import RuleViolation
 from ispcrm.forms import apply_service_errors
+from tickets.views.common import report
 
 
 def _day(value) -> str:
@@ -112,13 +113,8 @@ def tariff_change(request):
 @cabinet_view
 def tariff_cancel(request):
     account = _account(request)
-    try:
-        tariff_change_cancel(account=account, actor=request.user)
-    except RuleViolation as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("The scheduled tariff change is cancelled; the current "
-                                    "tariff goes on."))
+    report(request, lambda: tariff_change_cancel(account=account, actor=request.user),
+           _("The scheduled tariff change is cancelled; the current tariff goes on."))
     return redirect("cabinet:tariff")
 
 
@@ -163,13 +159,9 @@ def pause(request):
 @cabinet_view
 def resume(request):
     account = _account(request)
-    try:
-        pause_resume(account=account, actor=request.user)
-    except RuleViolation as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Service resumed from today; the monthly fee for the rest "
-                                    "of the month is charged."))
+    report(request, lambda: pause_resume(account=account, actor=request.user),
+           _("Service resumed from today; the monthly fee for the rest of the month is "
+             "charged."))
     return redirect("cabinet:pause")
 
 
