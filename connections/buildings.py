@@ -5,8 +5,11 @@ Two kinds, registered in the app's ``AppConfig.ready()``:
 - a section ``(request, building, clients) -> dict | None`` shown above the client list,
   returning at least ``template`` (an outage in progress, say);
 - a column ``(request, building, clients) -> dict | None`` added to the client list, returning
-  ``label`` and ``values`` ({card pk: text}); it must fetch its values for all ``clients``
-  at once, so the page's query count does not grow with the building.
+  ``label`` and ``values`` ({card pk: text or safe HTML}); it must fetch its values for the
+  whole building in one query, so the page's query count does not grow with the building.
+
+``clients`` are ``connections.selectors.BuildingRow`` tuples (pk, premises, name, phone,
+stage, connection type), not models: the page must stay fast for 500 flats.
 """
 
 from collections.abc import Callable

@@ -2,6 +2,7 @@
 
 import re
 from itertools import chain
+from typing import NamedTuple
 
 from django.db.models import Case, Count, Q, QuerySet, When
 from django.utils import timezone
@@ -69,12 +70,34 @@ def buildings_with_counts() -> QuerySet[Building]:
 
 
 def building_clients(building: Building) -> list[ClientCard]:
-    """Every card at the building, for first outage diagnosis (M6), flats in number order
-    (кв. 2 before кв. 10)."""
-    # All share the building: no address joins, 500 flats must stay well under 50 ms.
+    """Every card at the building (the API's list), flats in number order (кв. 2 before
+    кв. 10)."""
     cards = ClientCard.objects.filter(building=building).select_related(
         *card_related).defer("search_text", "notes")
     return sorted(cards, key=lambda card: (_natural_key(card.premises), card.name))
+
+
+class BuildingRow(NamedTuple):
+    """A client as the building page and the card's neighbours show him."""
+
+    pk: int
+    premises: str
+    name: str
+    phone: str
+    stage: str
+    connection_type: str
+
+    def get_stage_display(self) -> str:
+        return Stage(self.stage).label
+
+
+def building_rows(building_id: int) -> list[BuildingRow]:
+    """Every card at the building for first outage diagnosis (M6), flats in number order.
+    Plain rows, not models: a 500-flat building must open in under 50 ms, and building 500
+    cards with their accounts cost more than the query."""
+    rows = ClientCard.objects.filter(building_id=building_id).values_list(*BuildingRow._fields)
+    return sorted(map(BuildingRow._make, rows),
+                  key=lambda row: (_natural_key(row.premises), row.name))
 
 
 def _natural_key(text: str) -> tuple:

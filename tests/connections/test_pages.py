@@ -95,6 +95,17 @@ def test_building_page_lists_its_clients_with_penetration(signed_in):
     assert "10.0%" in html or "10,0%" in html
 
 
+def test_building_page_orders_flats_by_number_and_escapes_names(signed_in):
+    building = BuildingFactory()
+    ClientCardFactory(building=building, premises="кв. 10", name="Десятая")
+    ClientCardFactory(building=building, premises="кв. 2", name="<b>Вторая</b>",
+                      phone="+79123456789")
+    html = signed_in.get(f"/buildings/{building.pk}/").content.decode()
+    assert html.index("&lt;b&gt;Вторая&lt;/b&gt;") < html.index("Десятая")
+    assert "<b>Вторая" not in html
+    assert 'href="tel:+79123456789">+7 912 345-67-89</a>' in html
+
+
 def test_building_picker_offers_matching_buildings(signed_in):
     BuildingFactory(street__name="ул. Профсоюзная", house="3")
     html = signed_in.get("/buildings/pick/", {"building_query": "Профсоюзная"}).content.decode()
