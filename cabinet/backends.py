@@ -1,9 +1,9 @@
 """The personal cabinet's sign-in: an account number or a phone and the password.
 
 Listed in ``AUTHENTICATION_BACKENDS`` after django-axes' backend (which refuses while a
-login is locked out) and after ``ModelBackend`` (staff sign in by username; staying second
-keeps ``ModelBackend`` the backend of staff sessions). It only ever returns a user linked to
-a client card (``ClientCard.cabinet_user``), so it cannot sign a staff member in."""
+login is locked out) and after the staff backend (staff sign in by username; staying second
+keeps that one the backend of staff sessions). It only ever returns a user linked to a client
+card (``ClientCard.cabinet_user``), so it cannot sign a staff member in."""
 
 from django.contrib.auth.backends import ModelBackend
 

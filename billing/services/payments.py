@@ -52,28 +52,32 @@ def payment_accept(*, account: Account, amount, channel: str, external_id: str,
     external_id = external_id.strip()
     if not external_id:
         raise ValidationError({"external_id": _("This field is required.")})
-    with transaction.atomic():
+    existing = Payment.objects.filter(channel=channel, external_id=external_id).first()
+    if existing is not None:
+        return _same_payment(existing, account, amount), False
+    try:
+        with transaction.atomic():
+            # The account lock serialises payments to one account: each adds to the
+            # committed balance.
+            account = lock_account(account.pk)
+            if account.status == Account.Status.CLOSED:
+                raise RuleViolation(_("The account is closed."), code="account_closed")
+            payment = Payment.objects.create(
+                account=account, amount=amount, channel=channel, external_id=external_id,
+                paid_at=paid_at or timezone.now(), payer=payer[:255], comment=comment[:255],
+                taken_by=actor)
+            post(account=account, kind=LedgerEntry.Kind.PAYMENT, amount=amount,
+                 description=_("Payment: %(channel)s")
+                 % {"channel": payment.get_channel_display()},
+                 idem_key=f"pay:{payment.pk}", payment=payment, actor=actor, new_key=True)
+            events.payment_received.send(sender=Payment, payment=payment, account=account)
+    except IntegrityError:
+        # Two deliveries of one payment at once: the database's unique key let the other
+        # one in and rolled this one back whole (no savepoint: one round trip less each).
         existing = Payment.objects.filter(channel=channel, external_id=external_id).first()
-        if existing is not None:
-            return _same_payment(existing, account, amount), False
-        # The account lock serialises payments to one account: each adds to the committed
-        # balance, and two deliveries of one payment meet at the unique key below.
-        account = lock_account(account.pk)
-        if account.status == Account.Status.CLOSED:
-            raise RuleViolation(_("The account is closed."), code="account_closed")
-        try:
-            with transaction.atomic():
-                payment = Payment.objects.create(
-                    account=account, amount=amount, channel=channel, external_id=external_id,
-                    paid_at=paid_at or timezone.now(), payer=payer[:255],
-                    comment=comment[:255], taken_by=actor)
-        except IntegrityError:
-            existing = Payment.objects.get(channel=channel, external_id=external_id)
-            return _same_payment(existing, account, amount), False
-        post(account=account, kind=LedgerEntry.Kind.PAYMENT, amount=amount,
-             description=_("Payment: %(channel)s") % {"channel": payment.get_channel_display()},
-             idem_key=f"pay:{payment.pk}", payment=payment, actor=actor, new_key=True)
-        events.payment_received.send(sender=Payment, payment=payment, account=account)
+        if existing is None:
+            raise
+        return _same_payment(existing, account, amount), False
     return payment, True
 
 

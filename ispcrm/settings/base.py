@@ -5,6 +5,7 @@ default: SQLite file, Celery over a file-system broker, no Redis server needed."
 from pathlib import Path
 
 import dj_database_url
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from .env import env_bool, env_int, env_list, env_str
@@ -52,6 +53,7 @@ MIDDLEWARE = [
     "cabinet.middleware.CabinetSessionMiddleware",  # renews a cabinet client's short session
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",  # SECURE_CSP below
     "django_htmx.middleware.HtmxMiddleware",
     "ispcrm.audit.AuditRequestMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -75,6 +77,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "ispcrm.context_processors.navigation",
+                "django.template.context_processors.csp",  # {{ csp_nonce }}
             ],
         },
     },
@@ -103,9 +106,26 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache, Celery ---------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": REDIS_URL}}
+    # Redis is a cache, not a store: while it is down every cache call is a logged miss
+    # (django-redis ignores the error), so payments and pages go on without it. Short socket
+    # timeouts make a Redis that hangs (not refuses) cost a request under a second.
+    CACHES = {"default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+    }}
+    DJANGO_REDIS_IGNORE_EXCEPTIONS = True
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
     CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Without these a publish to a Redis that hangs waits forever (kombu's default).
+        "socket_connect_timeout": 2,
+        "socket_timeout": 3,
+        # An unacknowledged task (acks late: its worker was killed) goes back to the queue
+        # after this many seconds; it must exceed the longest task (an export: up to
+        # EXPORT_MAX_MINUTES), or a running task is delivered a second time.
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # Embedded default: kombu's file-system transport needs no server, so a worker and beat
@@ -127,15 +147,23 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = env_str("TIME_ZONE", "Europe/Moscow")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# Queueing a task with the broker down gives up after about 2 s instead of blocking the
+# request; callers keep the work in the database for a sweep to queue again
+# (reports.exports.enqueue_build).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2,
+                                    "interval_step": 0.5, "interval_max": 1}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 
 # --- Auth ------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "ispcrm.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses while an address is locked out
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend with each user's permissions kept in the cache (ispcrm.permissions_cache).
+    "ispcrm.permissions_cache.CachedPermissionsBackend",
     # The personal cabinet: an account number or phone and the password (cabinet.backends).
     "cabinet.backends.CabinetBackend",
 ]
+PERMISSIONS_CACHE_SECONDS = env_int("PERMISSIONS_CACHE_SECONDS", 300)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -165,6 +193,24 @@ CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Content Security Policy (Django's own middleware), the same in every mode so that what works
+# in development works in production: scripts and styles only from our static files (or an
+# element carrying the response's {{ csp_nonce }}), no inline style="…" or on…= handlers, no
+# plugins, not framed, forms post only to us. data: images are Bootstrap's SVG icons in CSS.
+# A real card-payment provider's page is a form target too (the top-up form is redirected
+# there, and browsers check that redirect against form-action): PAYMENT_GATEWAY_ORIGINS.
+PAYMENT_GATEWAY_ORIGINS = env_list("PAYMENT_GATEWAY_ORIGINS", "")
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF, *PAYMENT_GATEWAY_ORIGINS],
+}
 
 # --- Internationalization --------------------------------------------------------------------
 LANGUAGE_CODE = "ru"
@@ -296,7 +342,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "ispcrm.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "ispcrm.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "ispcrm.api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"anon": "60/min"},
 }
@@ -307,6 +353,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # The contract is JSON (API.md); DRF's form parsers serve the browsable API only, and
+    # form fields cannot carry null. Uploads name their media type in extend_schema.
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
     # Swagger UI served from our own static files: works offline and under a strict CSP.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
