@@ -748,6 +748,11 @@ class Command(BaseCommand):
         with transaction.atomic():
             for section in (*SECTIONS, *demo.extra_sections):
                 section(seeder)
+        if connection.vendor == "postgresql":
+            # Planner statistics now, not when autovacuum gets round to it: a freshly seeded
+            # (or copied) database otherwise plans its first queries on empty estimates.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         self.info(self.style.SUCCESS(f"Done in {time.monotonic() - started:.1f} s."))
         self.summary()
         self.logins(seeder)
