@@ -19,6 +19,7 @@ from connections import selectors
 from connections.models import ClientCard, ColleagueQuestion
 from connections.models.guards import contract_of
 from connections.services import contracts, installations, questions, surveys, workflow
+from connections.standard import role_labels
 from ispcrm import roles
 
 from .serializers import ClientSerializer
@@ -31,6 +32,13 @@ class CanViewClients(BasePermission):
     def has_permission(self, request, view) -> bool:
         return bool(request.user and request.user.is_authenticated
                     and request.user.has_perm("connections.view_clientcard"))
+
+
+def _require(user, *role_names: str) -> None:
+    """403 naming the roles, for actions whose service leaves the role to the caller."""
+    if not user.has_role(*role_names):
+        raise PermissionDenied(_("Only %(roles)s may do this.") % {
+            "roles": role_labels(role_names)})
 
 
 def _card(pk) -> ClientCard:
@@ -113,6 +121,7 @@ def contract_approve(request, pk: int):
 def contract_dispute(request, pk: int):
     """The client disputes a clause: the contract goes to the lawyer's queue."""
     card = _card(pk)
+    _require(request.user, roles.MANAGER)  # as on the card page
     contracts.dispute(contract=_contract(card), actor=request.user,
                       clause=workflow.payload_text(_body(request), "clause", required=True))
     return _card_response(request, card)
@@ -188,6 +197,7 @@ def question_ask(request, pk: int):
     """Ask the chief engineer, the NOC head, the head of sales or the commercial director."""
     card = _card(pk)
     body = _body(request)
+    _require(request.user, *roles.SALES)  # as on the card page
     questions.ask(card=card, actor=request.user, role=str(body.get("role", "")),
                   question=workflow.payload_text(body, "question", required=True))
     return _card_response(request, card)

@@ -35,6 +35,10 @@ def home(request):
     shown right here, so "My work" is one click from anywhere."""
     if hasattr(request.user, "client_card"):  # a personal cabinet login: to his cabinet
         return redirect("cabinet:home")
+    if not request.user.has_perm("connections.view_clientcard"):
+        # A login without a role (not given one yet, or taken away) sees no clients here,
+        # as on the client list.
+        return render(request, "connections/home.html", {"queue": {"title": _("My work")}})
     queue = selectors.work_queue(request.user)
     if queue.get("page"):
         return resolve(reverse(queue["page"])).func(request)

@@ -4,7 +4,7 @@ job until the download button appears. Thin: the work is in reports.exports."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -97,7 +97,10 @@ def export_download(request, public_id):
 
 @login_required
 def export_list(request):
-    """My exports: the recent ones, with their state and links."""
+    """My exports: the recent ones, with their state and links. A staff page: 403 to whoever
+    may export nothing (a cabinet client, docs/CABINET.md)."""
+    if not any(spec.can_use(request.user) for spec in EXPORTS.values()):
+        raise PermissionDenied
     jobs = (ExportJob.objects.filter(requested_by=request.user)
             .order_by("-created_at")[:RECENT_JOBS])
     now = timezone.now()
