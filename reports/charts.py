@@ -98,7 +98,6 @@ def bar_chart(labels: list[str], series: list[Series], *, title: str, kind: str 
     parts = [
         f'<svg class="report-chart" id="{escape(chart_id)}" role="img" '
         f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'style="max-width: 100%; height: auto" '
         f'aria-labelledby="{escape(chart_id)}-title {escape(chart_id)}-desc" '
         f'xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{escape(chart_id)}-title">{escape(title)}</title>',

@@ -221,9 +221,10 @@ class _SheetWriter:
         align = Alignment(vertical="center", wrap_text=True)
         for column in self.columns:
             cell = WriteOnlyCell(self.ws, clean_text(column.title))
-            if isinstance(cell.value, str) and is_formula_like(cell.value):
-                cell.data_type = "s"
             cell.font, cell.fill, cell.alignment = font, fill, align
+            if isinstance(cell.value, str) and is_formula_like(cell.value):
+                cell.data_type = "s"  # a title may be a user's text too (a tariff's name)
+                cell.quotePrefix = True
             out.append(cell)
         return out
 

@@ -1,10 +1,12 @@
 """One JSON error shape for the whole API (API.md):
 ``{"detail": "...", "code": "..."}``, plus one key per invalid field on 400."""
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.fields import get_error_detail
 from rest_framework.response import Response
@@ -52,3 +54,36 @@ def exception_handler(exc, context):
         detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""
         response.data = {"detail": str(detail), "code": _first_code(exc.get_codes())}
     return response
+
+
+# Django's own error pages (a URL no route matches, a request Django refuses before DRF, an
+# unhandled exception) are HTML; under /api/ they are the API's JSON shape instead.
+def _is_api(request) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def bad_request(request, exception):
+    if _is_api(request) and isinstance(exception, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+        return JsonResponse({"detail": _("The request body is larger than %(size)s MB: "
+                                         "nothing was taken; send it in parts.")
+                             % {"size": limit}, "code": "too_large"},
+                            status=status.HTTP_400_BAD_REQUEST)
+    if _is_api(request):
+        return JsonResponse({"detail": str(exceptions.ParseError.default_detail),
+                             "code": "bad_request"}, status=status.HTTP_400_BAD_REQUEST)
+    return defaults.bad_request(request, exception)
+
+
+def page_not_found(request, exception):
+    if _is_api(request):
+        return JsonResponse({"detail": str(exceptions.NotFound.default_detail),
+                             "code": "not_found"}, status=status.HTTP_404_NOT_FOUND)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if _is_api(request):
+        return JsonResponse({"detail": str(exceptions.APIException.default_detail),
+                             "code": "error"}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+    return defaults.server_error(request)

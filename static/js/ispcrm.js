@@ -53,4 +53,31 @@
       if (!box.parentElement.contains(event.target)) box.innerHTML = "";
     });
   });
+
+  // A select marked data-autosubmit sends its form when changed (the page's CSP allows no
+  // inline onchange="…"; a <noscript> button does it without JavaScript).
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("select[data-autosubmit]")) event.target.form.submit();
+  });
+
+  // Keyboard first: the first field of an opened action (a Bootstrap modal) gets the focus.
+  document.addEventListener("shown.bs.modal", function (event) {
+    const field = event.target.querySelector(".modal-body input:not([type=hidden]), .modal-body select, .modal-footer .btn-primary, .modal-footer .btn-danger");
+    if (field) field.focus();
+  });
+
+  // The "Excel" button of a list (reports/exports/_button.html) sends the filters of the
+  // address at the moment of the click: htmx may have filtered the list since the page came.
+  document.addEventListener("submit", function (event) {
+    const form = event.target.closest("[data-export-button]");
+    if (!form) return;
+    form.querySelectorAll("[data-filter]").forEach(function (input) { input.remove(); });
+    new URLSearchParams(window.location.search).forEach(function (value, key) {
+      if (key === "page" || key === "kind" || key === "csrfmiddlewaretoken") return;
+      const input = document.createElement("input");
+      input.type = "hidden"; input.name = key; input.value = value;
+      input.setAttribute("data-filter", "");
+      form.appendChild(input);
+    });
+  });
 })();
