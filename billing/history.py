@@ -4,7 +4,8 @@ ledger entry, tariff subscriptions and pauses, and the notices sent."""
 from django.utils import formats
 from django.utils.translation import gettext as _
 
-from billing.models import Account, LedgerEntry, Notice, Pause, Subscription
+from billing.models import LedgerEntry, Notice, Pause, Subscription
+from billing.selectors import account_of
 from ispcrm.audit import ChangeEvent
 
 
@@ -15,7 +16,7 @@ def _money(amount) -> str:
 def billing_events(card, user=None) -> list[ChangeEvent]:
     if user is not None and not user.has_perm("billing.view_account"):
         return []
-    account = Account.objects.filter(client=card).first()
+    account = account_of(card)
     if account is None:
         return []
     events = [ChangeEvent(at=account.opened_at, kind="account_opened", actor=None,

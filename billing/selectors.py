@@ -25,3 +25,12 @@ def set_balance_after(account: Account, entries) -> None:
                     .values_list("pk", "balance_after"))
     for entry in entries:
         entry.balance_after = balances.get(entry.pk)
+
+
+def account_of(card) -> Account | None:
+    """The client's account, or None. No query when the card came with it (the card page and
+    lists read cards through ``connections.selectors.client_queryset``, which joins it)."""
+    try:
+        return card.account
+    except Account.DoesNotExist:
+        return None

@@ -3,7 +3,7 @@ and when he last signed in, a button that sends him a sign-in code, the "See as 
 form (a reason is required and logged) and the latest such views. Registered in
 cabinet.apps.CabinetConfig.ready() through connections.cards."""
 
-from billing.models import Account
+from billing.selectors import account_of
 from cabinet.models import OneTimeCode, SeeAsLog
 
 SEE_AS_ON_CARD = 5
@@ -13,7 +13,7 @@ def cabinet_section(request, card) -> dict | None:
     if not request.user.has_perm("connections.view_clientcard"):
         return None
     login = card.cabinet_user  # one query when there is a login
-    account = Account.objects.filter(client_id=card.pk).only("number").first()
+    account = account_of(card)
     return {
         "template": "cabinet/card_section.html",
         "login": login,

@@ -11,6 +11,7 @@ from django.db.models import Count, F, Sum
 from django.utils import timezone
 
 from billing.models import Account
+from billing.selectors import account_of
 from billing.services.referrals import referral_summary
 
 from .accounts import PROMISED_INTRO, action_forms
@@ -23,10 +24,9 @@ def account_section(request, card) -> dict | None:
     user = request.user
     if not user.has_perm("billing.view_account"):
         return None
-    account = Account.objects.filter(client_id=card.pk).first()
+    account = account_of(card)
     if account is None:
         return None
-    account.client = card
     return {
         "template": "billing/partials/account_section.html",
         **summary(account),
