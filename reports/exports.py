@@ -17,8 +17,10 @@ The life of an export (``ExportJob``):
    into a temporary file, moving ``progress_done`` with a cheap UPDATE every 1,000 rows, stores
    the file and marks the job ``done`` with ``expires_at`` = now + ``EXPORT_LINK_HOURS``.
    Any error marks it ``failed`` with the message.
-3. ``exports_sweep`` (beat) finds jobs a killed worker left ``running``; ``exports_purge``
-   (beat) deletes the files of expired jobs.
+3. ``exports_sweep`` (beat) finds jobs a killed worker left ``running``;
+   ``exports_resend`` (beat) queues again the tasks of jobs left ``queued`` — the broker was
+   down when the job was committed, or lost its queue; ``exports_purge`` (beat) deletes the
+   files of expired jobs.
 
 Small lists need no job: ``export_inline`` answers at once with the file when the list has
 at most ``EXPORT_INLINE_ROWS`` rows (counted with one COUNT query), so the "Excel" button on a
@@ -45,6 +47,7 @@ from django.http import HttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from reports.excel import (
     XLSX_CONTENT_TYPE,
@@ -466,8 +469,6 @@ def export_inline(kind: str, params: dict, user, *, limit: int | None = None):
 def export_start(kind: str, params: dict, user, *, automatic: bool = False,
                  period: dt.date | None = None) -> ExportJob:
     """Check, create the job and queue its task once the job is committed."""
-    from reports.tasks import build_export
-
     spec = export_spec(kind, user) if user is not None else EXPORTS[kind]
     cleaned = (export_params(spec, params, user) if user is not None
                else {**params, "lang": settings.LANGUAGE_CODE})
@@ -475,8 +476,24 @@ def export_start(kind: str, params: dict, user, *, automatic: bool = False,
         job = ExportJob.objects.create(kind=kind, params=cleaned, requested_by=user,
                                        automatic=automatic, period=period)
         # After commit: a worker that picks the task up at once must find the row.
-        transaction.on_commit(lambda: build_export.delay(job.pk))
+        transaction.on_commit(lambda: enqueue_build(job.pk))
     return job
+
+
+def enqueue_build(job_id: int) -> bool:
+    """Send the job's build task; False when the broker cannot be reached. Called on commit,
+    so the job is already saved ``queued``: with the broker down the request still succeeds
+    (the page shows the job waiting) and ``exports_resend`` sends the task once the broker is
+    back. The publish retry policy (settings) bounds the wait to a few seconds."""
+    from reports.tasks import build_export
+
+    try:
+        build_export.delay(job_id)
+    except BrokerUnavailable as exc:
+        log.warning("Export %s stays queued: the task broker is unreachable (%s); the sweep "
+                    "will send it again", job_id, exc)
+        return False
+    return True
 
 
 # --- Building --------------------------------------------------------------------------------
@@ -593,10 +610,34 @@ def exports_sweep(now: dt.datetime | None = None) -> dict:
             if stalled.update(status=ExportJob.Status.QUEUED, progress_done=0,
                               params={**job.params, "_tries": tries + 1}):
                 result["requeued"] += 1
-                from reports.tasks import build_export
-
-                transaction.on_commit(lambda pk=job.pk: build_export.delay(pk))
+                transaction.on_commit(lambda pk=job.pk: enqueue_build(pk))
     return result
+
+
+def _sent_key(job_id: int) -> str:
+    return f"reports:export:{job_id}:sent"
+
+
+def exports_resend(now: dt.datetime | None = None) -> int:
+    """Send again the task of every job still ``queued`` ``EXPORT_STALL_MINUTES`` after it
+    was made (beat, with the sweep). The job row is the record of work to do; the broker's
+    message is not: the broker may have been down at commit (``enqueue_build`` gave up) or
+    restarted without its queue. A second message is harmless — only one delivery claims
+    the job — and the cache remembers a resend for a stall period, so a long but healthy
+    queue is not flooded with copies. Returns how many tasks were sent."""
+    now = now or timezone.now()
+    stall = timedelta(minutes=setting("EXPORT_STALL_MINUTES", 10))
+    waiting = ExportJob.objects.filter(status=ExportJob.Status.QUEUED,
+                                       created_at__lt=now - stall).order_by("pk")
+    sent = 0
+    for pk in waiting.values_list("pk", flat=True):
+        if cache.get(_sent_key(pk)) is not None:
+            continue
+        if not enqueue_build(pk):
+            break  # the broker is still down: the next sweep tries again
+        cache.set(_sent_key(pk), now.isoformat(), timeout=int(stall.total_seconds()))
+        sent += 1
+    return sent
 
 
 def exports_purge(now: dt.datetime | None = None) -> int:

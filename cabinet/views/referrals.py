@@ -87,7 +87,9 @@ def over_rate_limit(request) -> bool:
     except ValueError:  # expired between the two calls
         cache.set(key, 1, timeout=RATE_WINDOW)
         count = 1
-    return count > limit
+    # None: the cache is unreachable (django-redis ignores the error); the honeypot still
+    # stops bots, so a Redis outage does not close the join page to people.
+    return count is not None and count > limit
 
 
 def join(request, code: str):

@@ -152,7 +152,7 @@ def monthly_exports(today: date | None = None) -> list[ExportJob]:
 def rebuild(job: ExportJob) -> bool:
     """Build an automatic job's file again — it failed, or its link expired — keeping the
     row, the month's one and only. False if it is queued or running already."""
-    from reports.tasks import build_export
+    from reports.exports import enqueue_build
 
     with transaction.atomic():
         job = ExportJob.objects.select_for_update().get(pk=job.pk)
@@ -163,5 +163,5 @@ def rebuild(job: ExportJob) -> bool:
         ExportJob.objects.filter(pk=job.pk).update(
             status=ExportJob.Status.QUEUED, error="", progress_done=0, file="",
             started_at=None, finished_at=None, expires_at=None)
-        transaction.on_commit(lambda: build_export.delay(job.pk))
+        transaction.on_commit(lambda: enqueue_build(job.pk))
     return True
