@@ -2,17 +2,22 @@
 the configured database has.
 
     DATABASE_URL=postgres://… .venv/bin/python -m bench.dashboard [--repeat 7]
-        [--start 2026-01-01 --end 2026-12-31] [--branch ID] [--explain]
+        [--start 2026-01-01 --end 2026-12-31] [--branch ID] [--live] [--explain]
 
 Runs in-process through Django's test client (no network), signed in as a director (the
 demo's, or any user of that role, or a superuser), and prints for a year (this calendar year
 unless --start/--end are given) the median and slowest time and the number of SQL queries
-of: the figures alone (the period and the one before, reports.views.dashboard.dashboard_data)
-with nothing cached and with the closed months cached (reports.selectors.summary keeps
-finished months for REPORTS_SUMMARY_CACHE_SECONDS), the whole dashboard page, its Excel
-download, and the summary API for each grouping (these with the cache as it comes).
-``--explain`` prints PostgreSQL's plan of the summary statement. Nothing here writes to the
-database; figures go to docs/BENCHMARKS.md."""
+of: the figures alone (the period and the one before, reports.views.dashboard.dashboard_data),
+the whole dashboard page, its Excel download and the summary API for each grouping — each
+with the cache emptied before every run (cold: as after a restart or a flush; closed months
+come from the rollup tables, reports.rollups, the rest is computed) — and the figures again
+with the closed months cached. ``--live`` adds the figures with the rollup unused (every
+stored month marked stale inside a transaction that is rolled back): what a database without
+the rollup costs. "CPU ms" is the median CPU time of this process and of its PostgreSQL
+backend (when the server is on this machine): what a run needs of an idle machine, whatever
+else is running. ``--explain`` prints PostgreSQL's plan of the statements of one cold run.
+Nothing here writes to the database (but the rolled-back marks); build the rollup first with
+``manage.py summary_rollups``. Figures go to docs/BENCHMARKS.md."""
 
 import argparse
 import datetime as dt
@@ -21,18 +26,50 @@ import statistics
 import time
 
 
+def _backend_cpu() -> tuple[int, float] | None:
+    """The PostgreSQL backend serving this process and the CPU seconds it has used, when
+    the server runs on this machine (/proc); else None."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    seconds = _cpu_of(pid)
+    return None if seconds is None else (pid, seconds)
+
+
+def _cpu_of(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _timed(call, repeat: int):
+    """Median and slowest wall time, the median CPU time (this process and its PostgreSQL
+    backend: what an idle machine would need; None when the backend is not local) and the
+    queries of one run."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    timings, queries = [], 0
+    timings, cpus, queries = [], [], 0
     for _ in range(repeat):
+        backend = _backend_cpu()
         with CaptureQueriesContext(connection) as captured:
+            cpu = time.process_time()
             start = time.perf_counter()
             call()
             timings.append((time.perf_counter() - start) * 1000)
+            cpu = time.process_time() - cpu
         queries = len(captured)
-    return statistics.median(timings), max(timings), queries
+        after = _cpu_of(backend[0]) if backend else None
+        cpus.append(None if after is None else (cpu + after - backend[1]) * 1000)
+    cpu = statistics.median(cpus) if None not in cpus else None
+    return statistics.median(timings), max(timings), cpu, queries
 
 
 def main() -> None:
@@ -41,6 +78,7 @@ def main() -> None:
     parser.add_argument("--start", type=dt.date.fromisoformat)
     parser.add_argument("--end", type=dt.date.fromisoformat)
     parser.add_argument("--branch", type=int)
+    parser.add_argument("--live", action="store_true")
     parser.add_argument("--explain", action="store_true")
     args = parser.parse_args()
 
@@ -49,7 +87,8 @@ def main() -> None:
 
     django.setup()
     from django.conf import settings
-    from django.db import connection
+    from django.core.cache import cache
+    from django.db import connection, transaction
     from django.test import Client
     from django.utils import timezone
     from rest_framework.authtoken.models import Token
@@ -57,7 +96,7 @@ def main() -> None:
     from billing.models import Account, LedgerEntry, Payment
     from ispcrm import roles
     from ispcrm.models import User
-    from reports.selectors.summary import clear_summary_cache
+    from reports.models import RollupMonth
     from reports.views.dashboard import custom_period, dashboard_data
 
     settings.ALLOWED_HOSTS = ["*"]
@@ -74,7 +113,8 @@ def main() -> None:
     api = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
 
     print(f"{Account.objects.count()} accounts, {LedgerEntry.objects.count()} ledger entries, "
-          f"{Payment.objects.count()} payments; database "
+          f"{Payment.objects.count()} payments, "
+          f"{RollupMonth.objects.filter(stale=False).count()} months in the rollup; database "
           f"{settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}; "
           f"period {start} … {end}{f', branch {args.branch}' if args.branch else ''}; "
           f"{args.repeat} runs each")
@@ -93,46 +133,61 @@ def main() -> None:
 
     def cold(call):
         def run():
-            clear_summary_cache()
+            cache.clear()
             call()
         return run
 
+    def without_rollup(call):
+        def run():
+            with transaction.atomic():
+                RollupMonth.objects.update(stale=True)
+                call()
+                transaction.set_rollback(True)
+        return run
+
+    def figures():
+        dashboard_data(period, args.branch)
+
     cases = [
-        ("figures, both periods, nothing cached (cold)",
-         cold(lambda: dashboard_data(period, args.branch))),
-        ("figures, both periods, closed months cached",
-         lambda: dashboard_data(period, args.branch)),
-        ("/reports/ (the page)", get(page, "/reports/", query)),
-        ("/reports/?format=xlsx", get(page, "/reports/", {**query, "format": "xlsx"})),
+        ("figures, both periods, cold", cold(figures)),
+        ("figures, both periods, closed months cached", figures),
+        ("/reports/ (the page), cold", cold(get(page, "/reports/", query))),
+        ("/reports/?format=xlsx, cold",
+         cold(get(page, "/reports/", {**query, "format": "xlsx"}))),
     ]
     for group_by in ("month", "district", "tariff", "connection_type"):
         params = {"from": start.isoformat(), "to": end.isoformat(), "group_by": group_by}
         if args.branch:
             params["branch"] = args.branch
-        cases.append((f"/api/v1/reports/summary/ group_by={group_by}",
-                      get(api, "/api/v1/reports/summary/", params)))
-    print(f"{'what':50} {'median ms':>10} {'max ms':>8} {'queries':>8}")
-    for name, call in cases:
-        median, slowest, queries = _timed(call, args.repeat)
-        print(f"{name:50} {median:10.1f} {slowest:8.1f} {queries:8d}")
+        cases.append((f"/api/v1/reports/summary/ {group_by}, cold",
+                      cold(get(api, "/api/v1/reports/summary/", params))))
+    if args.live:  # tens of seconds a run: three runs at most
+        cases.append(("figures, both periods, cold, rollup unused",
+                      cold(without_rollup(figures)), min(args.repeat, 3)))
+    print(f"{'what':50} {'median ms':>10} {'max ms':>8} {'CPU ms':>8} {'queries':>8}")
+    for name, call, *repeat in cases:
+        median, slowest, cpu, queries = _timed(call, repeat[0] if repeat else args.repeat)
+        cpu = "–" if cpu is None else f"{cpu:.0f}"
+        print(f"{name:50} {median:10.1f} {slowest:8.1f} {cpu:>8} {queries:8d}")
 
     if args.explain and connection.vendor == "postgresql":
         _explain(start, end, args.branch)
 
 
 def _explain(start, end, branch) -> None:
-    """EXPLAIN ANALYZE of the summary's statements, captured from one cold run."""
+    """EXPLAIN ANALYZE of the summary's queries, captured from one cold run."""
+    from django.core.cache import cache
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
-    from reports.selectors.summary import clear_summary_cache, summary_facts
+    from reports.selectors.summary import summary_facts
     from reports.selectors.summary_sql import PG_SETTINGS
 
-    clear_summary_cache()
+    cache.clear()
     with CaptureQueriesContext(connection) as captured:
         summary_facts(start, end, branch)
     for query in captured.captured_queries:
-        if "WITH d AS" not in query["sql"]:
+        if "WITH d AS" not in query["sql"] and "rollup" not in query["sql"]:
             continue
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(PG_SETTINGS)

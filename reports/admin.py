@@ -1,11 +1,12 @@
 """Reports in the admin: exports are listed for support (who exported what, and why one
-failed) and never edited — the app makes them; the churn plan is set here by month."""
+failed) and never edited — the app makes them; the churn plan is set here by month; the
+summary's rollup is shown read-only."""
 
 from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from .models import ChurnPlan, ExportJob
+from .models import ChurnPlan, ExportJob, RollupMonth, RollupRow
 
 
 @admin.register(ExportJob)
@@ -52,3 +53,34 @@ class ChurnPlanAdmin(admin.ModelAdmin):
     list_editable = ("percent",)
     ordering = ("-month", "segment")
     date_hierarchy = "month"
+
+
+class _ReadOnly(admin.ModelAdmin):
+    """The summary's rollup is made by reports.rollups (beat, ``manage.py summary_rollups``);
+    the admin shows it for support and never edits it."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RollupMonth)
+class RollupMonthAdmin(_ReadOnly):
+    list_display = ("__str__", "stale", "built_at", "build_seconds", "opening", "grouped_on",
+                    "version")
+    list_filter = ("stale",)
+    date_hierarchy = "month"
+
+
+@admin.register(RollupRow)
+class RollupRowAdmin(_ReadOnly):
+    list_display = ("month", "branch", "district", "connection_type", "tariff", "new_clients",
+                    "lost_clients", "active", "collected_total", "charged")
+    list_filter = ("connection_type", "branch")
+    date_hierarchy = "month"
+    show_full_result_count = False

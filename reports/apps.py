@@ -8,9 +8,11 @@ class ReportsConfig(AppConfig):
 
     def ready(self) -> None:
         from billing import events
-        from reports.selectors.summary import forget_if_late
+        from reports import rollups
 
         # A payment of a closed month (a bank statement, a cancellation) changes its
-        # figures: the cached closed months are forgotten.
-        events.payment_received.connect(forget_if_late, dispatch_uid="reports.late_payment")
-        events.payment_cancelled.connect(forget_if_late, dispatch_uid="reports.cancelled")
+        # figures: its rollup months are marked stale and rebuilt, the cache forgotten.
+        events.payment_received.connect(rollups.on_payment_received,
+                                        dispatch_uid="reports.late_payment")
+        events.payment_cancelled.connect(rollups.on_payment_cancelled,
+                                         dispatch_uid="reports.cancelled")

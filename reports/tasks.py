@@ -15,10 +15,13 @@ def build_export(job_id: int) -> str:
 
 @shared_task
 def sweep_exports() -> dict:
-    """Exports a killed worker left running: queued again once, then failed (beat)."""
-    from reports.exports import exports_sweep
+    """Exports a killed worker left running: queued again once, then failed; and the tasks
+    of jobs left queued (the broker was down or lost its queue) sent again (beat)."""
+    from reports.exports import exports_resend, exports_sweep
 
-    return exports_sweep()
+    # Resend first: a job the sweep queues again now has just had its task sent.
+    resent = exports_resend()
+    return {**exports_sweep(), "resent": resent}
 
 
 @shared_task
@@ -31,8 +34,21 @@ def purge_exports() -> int:
 
 @shared_task
 def warm_dashboard() -> int:
-    """Compute the closed months' figures for every branch after midnight (beat), so the
-    director's first dashboard of the day reads them from the cache."""
+    """After midnight (beat): store the month that has just closed and any stale one in the
+    summary's rollup, regroup the stored months by today's tariffs and districts, then
+    cache the closed months' figures for every branch, so the director's first dashboard
+    of the day reads them at once."""
+    from reports.rollups import rollups_refresh
     from reports.selectors.summary import warm_summary_cache
 
+    rollups_refresh()
     return warm_summary_cache()
+
+
+@shared_task
+def refresh_summary_rollups() -> int:
+    """Build again the rollup months a late payment or a cancellation marked stale (queued
+    on commit by reports.rollups). Returns how many months were built."""
+    from reports.rollups import rollups_refresh
+
+    return len(rollups_refresh(missing=False).built)

@@ -1,10 +1,14 @@
 """The summary's query parameters and answer (API.md ``GET /api/v1/reports/summary/``)."""
 
+import datetime
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from ispcrm.models import Branch
 from reports.selectors.summary import GROUPINGS, MAX_DAYS
+
+EARLIEST, LATEST = datetime.date(1900, 1, 1), datetime.date(2999, 12, 31)
 
 
 class SummaryQuerySerializer(serializers.Serializer):
@@ -17,8 +21,24 @@ class SummaryQuerySerializer(serializers.Serializer):
     branch = serializers.PrimaryKeyRelatedField(queryset=Branch.objects.all(), required=False,
                                                 allow_null=True)
 
+    def to_internal_value(self, data):
+        # DRF would read a blank optional parameter (?group_by=) as "not given" and use the
+        # default; a caller who sends one has a bug we should tell him about.
+        blank = [name for name in self.fields if data.get(name) == ""]
+        if blank:
+            raise serializers.ValidationError(
+                {name: [_("This field may not be blank.")] for name in blank}, code="blank")
+        return super().to_internal_value(data)
+
     def validate(self, attrs):
         start, end = attrs["from"], attrs["to"]
+        for name, day in (("from", start), ("to", end)):
+            # Month and time-zone arithmetic near year 1 or 9999 overflows (a 500).
+            if not EARLIEST <= day <= LATEST:
+                raise serializers.ValidationError(
+                    {name: _("Give a date from %(earliest)s to %(latest)s.")
+                     % {"earliest": EARLIEST.isoformat(), "latest": LATEST.isoformat()}},
+                    code="invalid")
         if start > end:
             raise serializers.ValidationError(
                 {"to": _("The period ends before it starts.")}, code="invalid")

@@ -44,11 +44,23 @@ and, optionally, one branch (the client card's branch):
 Grouping: by month — the month of each event (opening, closing, activation, termination,
 payment, charge; account-months by their month); by district, city and connection type — the
 client's; by tariff — the account's current tariff (the latest subscription started by
-today: the one an account closed on). Figures are computed at the grain (month, district,
-connection type, tariff) by one SQL statement per period (a ``UNION ALL`` of grouped counts,
-charges, cumulative activations and closings, and the windowed split of the payments) and
-rolled up in Python from those few hundred rows — never a loop over accounts or payments.
-Months that are over are cached for a while (see "the cache of closed months" below).
+today: the one an account closed on). Figures are computed at the grain (month, branch,
+district, connection type, tariff) by one SQL statement per period (a ``UNION ALL`` of
+grouped counts, charges, cumulative activations and closings, and the windowed split of the
+payments) and rolled up in Python from those few hundred rows — never a loop over accounts
+or payments.
+
+Where a period's figures come from, fastest first:
+
+1. the cache (a day) of whole closed months (see "the cache of closed months" below);
+2. the rollup of whole closed months (reports.rollups: tables built by Celery when a month
+   closes, rebuilt when a late payment or a cancellation touches it, regrouped nightly) —
+   one small query, and only months marked fresh;
+3. the live statement, for the rest: the open month, parts of months, and any closed month
+   the rollup lacks (correct, just slower). Its opening balances come from the rollup's
+   closing balances of the month before when that month is fresh; and the current month's
+   part up to last midnight is stored too (per account, grouped by the statement), so for
+   the open month the statement splits only today's payments.
 """
 
 from __future__ import annotations
@@ -126,10 +138,15 @@ class Facts:
     _tariffs: dict | None = None
 
     def add(self, key: tuple, figure: str, value) -> None:
+        """Add to a figure at the grain; zeros add nothing (not even the row), so the
+        live statement and the stored rollup give the same rows."""
+        value = int(value or 0)
+        if not value:
+            return
         row = self.rows.get(key)
         if row is None:
             row = self.rows[key] = defaultdict(int)
-        row[figure] += int(value or 0)
+        row[figure] += value
 
     def districts(self) -> dict[int, dict]:
         """{district id: {"name", "city_id", "city"}} of the districts in the rows."""
@@ -173,13 +190,15 @@ def _as_date(value) -> dt.date | None:
     return dt.date.fromisoformat(str(value)[:10])
 
 
-def _add_rows(facts: Facts, rows) -> None:
+def _add_rows(facts: Facts, rows, *, with_branch: bool = False) -> None:
     """The statement's rows into the facts; the cumulative activations and closings into
-    accounts in service per month."""
+    accounts in service per month. The keys are (month, district, type, tariff), or with
+    the branch after the month (``with_branch``: for the rollup's rows)."""
     month_keys = [m.key for m in facts.months]
     starts: dict = defaultdict(lambda: defaultdict(int))  # grain → month → +n
-    for figure, month, district, kind, tariff, v1, v2, v3 in rows:
-        month, grain = _as_date(month), (district, kind, tariff)
+    for figure, month, branch, district, kind, tariff, v1, v2, v3 in rows:
+        month = _as_date(month)
+        grain = (branch, district, kind, tariff) if with_branch else (district, kind, tariff)
         v1, v2, v3 = int(v1 or 0), int(v2 or 0), int(v3 or 0)
         if figure == "activated":
             starts[grain][month] += v1
@@ -208,12 +227,24 @@ def _add_rows(facts: Facts, rows) -> None:
 
 def _live(start: dt.date, end: dt.date, branch_id: int | None,
           opening: str | None = None) -> Facts:
-    """The figures of start..end computed now: one SQL statement."""
+    """The figures of start..end computed now: one SQL statement. Unless ``opening`` forces
+    a way, the opening balances are the rollup's of the month before when it is fresh,
+    else the shorter side of the ledger."""
     facts = Facts(start=start, end=end, branch_id=branch_id, months=months_of(start, end))
+    so_far = False
+    if opening is None:
+        scan = local_bounds(facts.months[0].key, facts.start)[0]
+        opening = "rollup+" + _opening_strategy(scan, local_bounds(start, end)[1])
+        # From a month's first day: its stored part (the month so far) is used if fresh.
+        so_far = start == facts.months[0].key
+    _add_rows(facts, run_statement(*statement(Sql(), facts, opening, so_far=so_far)))
+    return facts
+
+
+def run_statement(text: str, named: dict) -> list[tuple]:
+    """Run one of the summary's statements (with PostgreSQL's settings for it) and return
+    its rows."""
     sql = Sql()
-    scan = local_bounds(facts.months[0].key, facts.start)[0]
-    until = local_bounds(start, end)[1]
-    text, named = statement(sql, facts, opening or _opening_strategy(scan, until))
     text, params = positional(text, named)
     in_transaction = transaction.atomic() if sql.pg else contextlib.nullcontext()
     with in_transaction, connection.cursor() as cursor:
@@ -226,19 +257,53 @@ def _live(start: dt.date, end: dt.date, branch_id: int | None,
             # many expressions costs more than it saves.
             cursor.execute(PG_SETTINGS)
         cursor.execute(text, params)
-        _add_rows(facts, cursor.fetchall())
-    return facts
+        return cursor.fetchall() if cursor.description else []
+
+
+def _stored(branch_id: int | None, months: list[dt.date]) -> dict[dt.date, dict]:
+    """The rollup's grain rows of those of ``months`` that are fresh: {month: {key:
+    figures}} (a fresh month without rows is there, empty). One query."""
+    from reports.models import RollupMonth, RollupRow
+
+    if not months:
+        return {}
+    q = connection.ops.quote_name
+    names = (*COUNTS, "active", *_KOPECKS)
+    branch = f"AND r.branch = {int(branch_id)}" if branch_id else ""
+    sql = Sql()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT m.{q('month')}, r.district, r.connection_type, r.tariff, "
+            f"{', '.join(f'r.{name}' for name in names)} "
+            f"FROM {q(RollupMonth._meta.db_table)} m "
+            f"LEFT JOIN {q(RollupRow._meta.db_table)} r ON r.{q('month')} = m.{q('month')} "
+            f"{branch} "
+            f"WHERE m.complete = {sql.true} AND m.stale = {sql.false} AND m.{q('month')} IN "
+            f"({', '.join(['%s'] * len(months))})",
+            [sql.day(month) for month in months])
+        rows = cursor.fetchall()
+    found: dict[dt.date, Facts] = {}
+    for month, district, kind, tariff, *values in rows:
+        month = _as_date(month)
+        facts = found.setdefault(month, Facts(start=month, end=month, branch_id=branch_id,
+                                              months=[]))
+        if district is None:  # the month has no rows
+            continue
+        key = (month, district or None, kind, tariff or None)
+        for name, value in zip(names, values, strict=True):
+            facts.add(key, name, value)
+    return {month: facts.rows for month, facts in found.items()}
 
 
 # --- the cache of closed months ------------------------------------------------------------
 # A month that ended before today has figures that no longer change — the ledger is append
 # -only and events are stamped when they happen — except for a payment of that month entered
-# or cancelled later (a bank statement, an accountant's cancellation: ``forget_if_late``
-# forgets the cache then) or a tariff change (the grouping, shown the next day). So its grain
-# rows are kept in the cache for REPORTS_SUMMARY_CACHE_SECONDS (default a day; 0: off), warmed
-# by beat after midnight. The key names the branch, the month and today (the "current
-# tariff" is today's). The current month, future months and parts of months are always
-# computed.
+# or cancelled later (a bank statement, an accountant's cancellation: reports.rollups marks
+# the month's rollup stale and forgets the cache then) or a tariff change (the grouping,
+# shown the next day). So its grain rows are kept in the cache for
+# REPORTS_SUMMARY_CACHE_SECONDS (default a day; 0: off), warmed by beat after midnight. The
+# key names the branch, the month and today (the "current tariff" is today's). The current
+# month, future months and parts of months are always computed.
 
 def _cache_seconds() -> int:
     return int(getattr(settings, "REPORTS_SUMMARY_CACHE_SECONDS", 86400))
@@ -254,24 +319,19 @@ _GENERATION = "reports:summary:generation"
 
 
 def clear_summary_cache() -> None:
-    """Forget every cached month (the benchmark's cold runs; after a data fix)."""
+    """Forget every cached month (the benchmark's cold runs; after a data fix; a late
+    payment)."""
     try:
         cache.incr(_GENERATION)
     except ValueError:
         cache.set(_GENERATION, 1, None)
 
 
-def forget_if_late(sender, payment, **kwargs) -> None:
-    """A payment dated in a closed month arrived or was cancelled: forget the cached months
-    (on commit, so a rolled-back import forgets nothing)."""
-    if timezone.localdate(payment.paid_at) < month_start(timezone.localdate()):
-        transaction.on_commit(clear_summary_cache)
-
-
 def warm_summary_cache(months: int = 25) -> int:
     """Compute and cache the last ``months`` closed months for all branches and for each
-    branch (one statement each), so the first dashboard of the day is fast: run it nightly
-    after midnight (the keys are per day). Returns how many statements ran."""
+    branch (from the rollup where built, else one statement each), so the first dashboard
+    of the day is fast: run it nightly after midnight (the keys are per day). Returns how
+    many branch views were warmed."""
     from ispcrm.models import Branch
 
     today = timezone.localdate()
@@ -307,35 +367,39 @@ def _runs(months: list[Month], flag) -> list[tuple[bool, list[Month]]]:
 def summary_facts(start: dt.date, end: dt.date, branch=None, *,
                   opening: str | None = None) -> Facts:
     """The period's figures at the grain. ``branch``: a Branch or its id. Closed whole
-    months come from the cache when there; the rest is one SQL statement per run of
-    consecutive months. ``opening`` forces how the opening balances are read
-    ("prefix"/"suffix", for tests; it bypasses the cache)."""
+    months come from the cache, else from the rollup where it is fresh; the rest is one SQL
+    statement per run of consecutive months. ``opening`` forces how the live statement
+    reads the opening balances ("prefix"/"suffix", for tests; it bypasses the cache and the
+    rollup: everything is computed live)."""
     if start > end:
         raise ValueError("start after end")
     branch_id = getattr(branch, "pk", branch)
     facts = Facts(start=start, end=end, branch_id=branch_id, months=months_of(start, end))
     today = timezone.localdate()
-    seconds = 0 if opening else _cache_seconds()
-    cacheable = (lambda m: _whole_closed(m, today)) if seconds else (lambda m: False)
-    keys = {m.key: _cache_key(branch_id, m.key, today) for m in facts.months if cacheable(m)}
+    closed = [] if opening else [m.key for m in facts.months if _whole_closed(m, today)]
+    seconds = _cache_seconds()
+    keys = {month: _cache_key(branch_id, month, today) for month in closed} if seconds else {}
     hits = cache.get_many(list(keys.values())) if keys else {}
-    for closed, run in _runs(facts.months, cacheable):
-        if not closed:
-            part = _live(max(start, run[0].first), min(end, run[-1].last), branch_id, opening)
-            facts.rows.update(part.rows)
+    done = {month: hits[key] for month, key in keys.items() if key in hits}
+    computed = _stored(branch_id, [month for month in closed if month not in done])
+    for is_done, run in _runs(facts.months, lambda m: m.key in done or m.key in computed):
+        if is_done:
             continue
+        part = _live(max(start, run[0].first), min(end, run[-1].last), branch_id, opening)
         for month in run:
-            for key, values in hits.get(keys[month.key], {}).items():
-                facts.rows[key] = dict(values)
-        for missing, months in _runs(run, lambda m: keys[m.key] not in hits):
-            if not missing:
-                continue
-            part = _live(months[0].first, months[-1].last, branch_id)
-            by_month: dict = {m.key: {} for m in months}
-            for key, values in part.rows.items():
-                by_month[key[0]][key] = dict(values)
-                facts.rows[key] = dict(values)
-            cache.set_many({keys[month]: rows for month, rows in by_month.items()}, seconds)
+            if month.key in closed:
+                computed[month.key] = {}
+        for key, values in part.rows.items():
+            if key[0] in computed:
+                computed[key[0]][key] = values
+            else:
+                facts.rows[key] = values
+    for rows in (*done.values(), *computed.values()):
+        for key, values in rows.items():
+            facts.rows[key] = dict(values)
+    if keys and computed:
+        cache.set_many({keys[month]: {key: dict(values) for key, values in rows.items()}
+                        for month, rows in computed.items()}, seconds)
     return facts
 
 

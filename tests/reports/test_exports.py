@@ -196,7 +196,7 @@ def test_clients_mine_is_the_requesters(make_user, django_capture_on_commit_call
 
 
 def test_accounts_export(accountant, django_capture_on_commit_callbacks):
-    tariff = TariffFactory(name="Домашний 100")
+    tariff = TariffFactory(name="Экспортный 100")
     account = make_account(tariff=tariff, balance=Decimal("-350.25"), number="555001",
                            activated_on=dt.date(2026, 1, 15))
     account.never_block = True
@@ -205,7 +205,7 @@ def test_accounts_export(accountant, django_capture_on_commit_callbacks):
     job = start("accounts", {"status": "active"}, accountant, django_capture_on_commit_callbacks)
     ws = sheet_of(job)
     (row,) = rows_of(ws)
-    assert row[:5] == ["555001", account.client.name, "Active", "Домашний 100", -350.25]
+    assert row[:5] == ["555001", account.client.name, "Active", "Экспортный 100", -350.25]
     assert ws["E2"].number_format == '#,##0.00\\ "₽"'
     assert ws["F2"].value.date() == dt.date(2026, 1, 15) and ws["F2"].number_format == \
         "DD.MM.YYYY"
