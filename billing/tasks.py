@@ -59,3 +59,15 @@ def expire_online_payments() -> int:
     from billing.services.online import online_payments_expire
 
     return online_payments_expire()
+
+
+@shared_task
+def verify_ledger() -> dict:
+    """The nightly ledger verification: balance == sum(entries) for every account, each
+    payment in the ledger exactly once; mails the ADMINS on any mismatch. Read-only, so
+    safe to run at any time."""
+    from billing.services.verification import ledger_verify_and_alert
+
+    report = ledger_verify_and_alert()
+    return {"accounts": report.accounts, "balances": len(report.balances),
+            "payments": len(report.payments), "duplicates": len(report.duplicates)}

@@ -65,12 +65,20 @@ app.conf.beat_schedule = {
         "task": "tickets.tasks.build_retention_calls",
         "schedule": crontab(hour=7, minute=30),
     },
-    # The dashboard's closed months, computed once a night (the cache keys are per day).
+    # balance == sum(entries) for every account, payments in the ledger once; mails the
+    # ADMINS on a mismatch. In the quiet hour: after the charge run and the dashboard warm-up.
+    "billing-verify-ledger": {
+        "task": "billing.tasks.verify_ledger",
+        "schedule": crontab(hour=4, minute=20),
+    },
+    # The dashboard's closed months: the month just closed stored in the summary's rollup,
+    # the stored months regrouped by today's tariffs, the day's cache warmed (keys per day).
     "reports-warm-dashboard": {
         "task": "reports.tasks.warm_dashboard",
         "schedule": crontab(hour=0, minute=30),
     },
-    # Excel exports a killed worker left running: queued again once, then failed (D14).
+    # Excel exports a killed worker left running: queued again once, then failed (D14);
+    # exports whose task never reached the broker (it was down): sent again.
     "reports-sweep-exports": {
         "task": "reports.tasks.sweep_exports",
         "schedule": crontab(minute="*/5"),

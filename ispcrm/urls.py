@@ -31,6 +31,11 @@ urlpatterns = [
     path("my/", include("cabinet.urls")),
 ]
 
+# JSON under /api/, the usual pages elsewhere (API.md: one error shape).
+handler400 = "ispcrm.api.errors.bad_request"
+handler404 = "ispcrm.api.errors.page_not_found"
+handler500 = "ispcrm.api.errors.server_error"
+
 if settings.DEBUG:
     from django.conf.urls.static import static
 

@@ -1,5 +1,5 @@
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -8,6 +8,7 @@ from billing.models import Account, Payment, Tariff
 from billing.selectors import ledger_with_balance
 from billing.services.payments import payment_accept
 from ispcrm.api.permissions import StaffOrCabinetReading, cabinet_card
+from ispcrm.api.schema import ErrorSerializer
 
 from .serializers import (
     AccountSerializer,
@@ -56,8 +57,11 @@ class PaymentViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin,
     queryset = Payment.objects.select_related("account")
     serializer_class = PaymentSerializer
 
-    @extend_schema(request=PaymentInSerializer, responses={201: PaymentSerializer,
-                                                          200: PaymentSerializer})
+    @extend_schema(request=PaymentInSerializer, responses={
+        201: PaymentSerializer,
+        200: OpenApiResponse(PaymentSerializer, description="The same payment again: the "
+                                                            "first one, no second credit."),
+        404: OpenApiResponse(ErrorSerializer, description="Unknown account.")})
     def create(self, request, *args, **kwargs):
         data = PaymentInSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -36,7 +36,8 @@ def usage_import(rows: Iterable, *, row_numbers: list[int] | None = None,
     today = today or timezone.localdate()
     rows = [_as_dict(row) for row in rows]
     row_numbers = row_numbers or range(1, len(rows) + 1)
-    accounts = _account_ids({row["account"] for row in rows if isinstance(row, dict)})
+    # A list, not a set: a hostile "account" may be unhashable (_account_ids skips it).
+    accounts = _account_ids([row["account"] for row in rows if isinstance(row, dict)])
     errors: list[str] = []
     seen: dict[tuple[int, dt.date], int] = {}
     records = []
@@ -77,7 +78,9 @@ def _as_dict(row):
 
 def _account_ids(numbers) -> dict[str, int]:
     """{number: account id} of the known ones among ``numbers`` (text, stripped)."""
-    wanted = sorted({str(n).strip() for n in numbers if isinstance(n, str | int)} - {""})
+    # NUL is in no account number, and PostgreSQL refuses it even in a lookup.
+    wanted = sorted({str(n).strip() for n in numbers
+                     if isinstance(n, str | int) and "\x00" not in str(n)} - {""})
     found = {}
     for start in range(0, len(wanted), _LOOKUP_CHUNK):
         found.update(Account.objects.filter(number__in=wanted[start:start + _LOOKUP_CHUNK])

@@ -71,7 +71,7 @@ class ClientSerializer(serializers.ModelSerializer):
     connection_type = serializers.ChoiceField(choices=ConnectionType.choices)
     building = serializers.PrimaryKeyRelatedField(queryset=Building.objects.all())
     branch = serializers.PrimaryKeyRelatedField(queryset=Branch.objects.all(), required=False)
-    lead_manager = StaffBriefSerializer(read_only=True)
+    lead_manager = StaffBriefSerializer(read_only=True, allow_null=True)
     lead_manager_id = serializers.PrimaryKeyRelatedField(
         source="lead_manager", queryset=User.objects.filter(is_active=True), required=False,
         write_only=True, help_text=_("Defaults to the manager who opens the card."),

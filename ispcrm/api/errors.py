@@ -1,9 +1,12 @@
 """One JSON error shape for the whole API (API.md):
 ``{"detail": "...", "code": "..."}``, plus one key per invalid field on 400."""
 
+import logging
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
@@ -13,6 +16,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from ispcrm.errors import RuleViolation
+
+logger = logging.getLogger("ispcrm.api")
 
 
 def _first_code(codes) -> str:
@@ -24,6 +29,15 @@ def _first_code(codes) -> str:
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, DataError):
+        # Input the validation let through but the database refuses (PostgreSQL: a NUL
+        # character in a search or a lookup, a number out of range): bad input, not a fault.
+        # Logged with the traceback, since it marks a check missing in the view or service.
+        logger.warning("The database refused the input of %s", context["request"].path,
+                       exc_info=exc)
+        return Response({"detail": _("The input has a character or a value the database "
+                                     "cannot take (such as a NUL character)."),
+                         "code": "invalid"}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, RuleViolation):
         return Response({"detail": exc.message, "code": exc.code},
                         status=status.HTTP_409_CONFLICT)

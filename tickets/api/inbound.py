@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import (
     api_view,
@@ -14,6 +14,7 @@ from rest_framework.decorators import (
     permission_classes,
     throttle_classes,
 )
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
@@ -35,7 +36,10 @@ def _raw_message(request) -> bytes | str:
     return request.body
 
 
-@extend_schema(request={"message/rfc822": bytes}, responses={201: INBOUND_RESULT})
+@extend_schema(request={"message/rfc822": bytes}, responses={
+    201: OpenApiResponse(INBOUND_RESULT, description="A new ticket."),
+    200: OpenApiResponse(INBOUND_RESULT, description="A reply threaded into a ticket, or a "
+                                                     "message taken before.")})
 @api_view(["POST"])
 @permission_classes([IsAuthenticated])
 def inbound_email(request):
@@ -59,11 +63,14 @@ def inbound_email(request):
 @throttle_classes([AnonRateThrottle])
 def inbound_telegram(request, secret: str):
     """Telegram's webhook. The secret in the path is the authentication: a wrong one is 404.
-    Always 200 for a right one (Telegram retries anything else)."""
+    Always 200 for an update (a JSON object) with the right one (Telegram retries anything
+    else); a body that is not an object is not from Telegram: 400."""
     expected = settings.TELEGRAM_WEBHOOK_SECRET
     if not expected or not hmac.compare_digest(secret.encode(), expected.encode()):
         raise Http404
-    update = request.data if isinstance(request.data, dict) else {}
+    update = request.data
+    if not isinstance(update, dict):
+        raise ValidationError(_("A Telegram update is a JSON object."))
     incoming = messenger.TelegramAdapter().parse(update)
     ticket = messenger.receive(incoming) if incoming is not None else None
     return Response({"ticket": ticket.pk if ticket else None})

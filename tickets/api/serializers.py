@@ -7,8 +7,8 @@ from tickets.models import Category, Comment, Outage, OutageUpdate, Ticket
 
 
 class CategorySerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    group = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    group = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
 
     class Meta:
         model = Category
@@ -16,7 +16,7 @@ class CategorySerializer(serializers.ModelSerializer):
 
 
 class CommentSerializer(serializers.ModelSerializer):
-    author = StaffBriefSerializer(read_only=True)
+    author = StaffBriefSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Comment
@@ -38,8 +38,8 @@ class TicketSerializer(serializers.ModelSerializer):
     """A ticket as read; the thread comes along, without internal notes for a client."""
 
     category = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    group = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    assignee = StaffBriefSerializer(read_only=True)
+    group = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
+    assignee = StaffBriefSerializer(read_only=True, allow_null=True)
     comments = serializers.SerializerMethodField()
 
     class Meta:
@@ -72,7 +72,7 @@ class TicketCreateSerializer(serializers.Serializer):
 
 
 class OutageUpdateSerializer(serializers.ModelSerializer):
-    author = StaffBriefSerializer(read_only=True)
+    author = StaffBriefSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = OutageUpdate

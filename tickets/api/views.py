@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -128,7 +128,13 @@ class OutageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     def get_queryset(self):
         qs = Outage.objects.prefetch_related("buildings", "districts", "streets",
                                              "updates__author").order_by("-started_at", "-pk")
-        if self.request.query_params.get("active") in ("1", "true", "yes"):
+        active = self.request.query_params.get("active")
+        if active is not None:
+            try:
+                active = serializers.BooleanField().to_internal_value(active)
+            except ValidationError as exc:
+                raise ValidationError({"active": exc.detail}) from None
+        if active:
             qs = qs.filter(resolved_at__isnull=True)
         return qs
 
