@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from .models import ChurnPlan, ExportJob, RollupMonth, RollupRow
+from .models import ChurnPlan, ExportJob, RollupAccount, RollupMonth, RollupRow
 
 
 @admin.register(ExportJob)
@@ -75,6 +75,18 @@ class RollupMonthAdmin(_ReadOnly):
                     "version")
     list_filter = ("stale",)
     date_hierarchy = "month"
+
+
+@admin.register(RollupAccount)
+class RollupAccountAdmin(_ReadOnly):
+    """One account's stored month, in kopecks, to answer "why is this figure so" (a million
+    rows a year: found by account number, never counted whole)."""
+
+    list_display = ("month", "account", "collected", "debt", "current", "charged", "closing")
+    list_select_related = ("account",)
+    search_fields = ("=account__number",)
+    date_hierarchy = "month"
+    show_full_result_count = False
 
 
 @admin.register(RollupRow)

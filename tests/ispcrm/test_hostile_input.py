@@ -398,3 +398,18 @@ def test_guessing_many_passwords_for_one_login_is_stopped_at_five(manager):
                                            "password": f"guess{n}"}).status_code
              for n in range(7)]
     assert codes[:4] == [200] * 4 and codes[4:] == [429] * 3
+
+
+# --- NUL characters in the address ---------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/clients/?q=%00", "/clients/search/?q=a%00b",
+                                  "/buildings/?q=%00", "/clients/?stage=%00"])
+def test_a_nul_character_in_a_search_is_a_bad_request_not_a_crash(make_user, path):
+    assert signed_in(make_user(roles.MANAGER)).get(path).status_code == 400
+
+
+def test_a_nul_character_in_an_api_query_is_a_json_400(api, make_user):
+    api.as_user(make_user(roles.MANAGER))
+    response = api.get("/api/v1/clients/?search=%00")
+    assert response.status_code == 400
+    assert response.json()["detail"]
