@@ -132,7 +132,8 @@ _FEE_SELECT = """
              ON p.tariff_id = s.tariff_id AND p.discount = s.discount_percent
              AND p.discounted = (s.discount_percent > 0
                                  AND (s.discount_until IS NULL OR s.discount_until > %s))
-        WHERE a.status = 'active' AND a.id BETWEEN %s AND %s"""
+        WHERE a.status = 'active' AND a.id BETWEEN %s AND %s
+              AND s.account_id BETWEEN %s AND %s"""
 
 _SERVICE_SELECT = """
         SELECT a.id AS account_id, p.amount, p.description, 'service_fee' AS charge_kind,
@@ -142,11 +143,15 @@ _SERVICE_SELECT = """
         JOIN billing_accountservice x ON x.account_id = a.id AND x.start <= %s
              AND (x."end" IS NULL OR x."end" > %s)
         JOIN {prices} ON p.service_id = x.service_id
-        WHERE a.status = 'active' AND a.id BETWEEN %s AND %s"""
+        WHERE a.status = 'active' AND a.id BETWEEN %s AND %s
+              AND x.account_id BETWEEN %s AND %s"""
 
 
 def _charges_sql(selects: list[str]) -> str:
-    """One INSERT of the month's fees and service fees of a batch of accounts."""
+    """One INSERT of the month's fees and service fees of a batch of accounts. The batch's id
+    range is repeated on the subscriptions and services: PostgreSQL does not carry a range
+    across a join, and without it every batch read the whole subscription table (the run
+    grew with the square of the accounts: 36 s at a million instead of about 20)."""
     return f"""
         INSERT INTO billing_ledgerentry
             (account_id, kind, amount, created_at, description, period, charge_kind,
@@ -195,9 +200,10 @@ def charge_run(*, day: date, batch_size: int = BATCH, fail_after_batches: int | 
             # charges (its keys were never committed).
             params = [now, period]
             if fee_rows:
-                params += [f"fee{key_suffix}", period, period, *fee_params, period, low, high]
+                params += [f"fee{key_suffix}", period, period, *fee_params, period,
+                           low, high, low, high]
             if service_rows:
-                params += [key_suffix, period, period, *service_params, low, high]
+                params += [key_suffix, period, period, *service_params, low, high, low, high]
             with transaction.atomic():
                 fees, services = _insert_and_apply(_charges_sql(selects), params)
             result.fees += fees
