@@ -8,7 +8,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -18,7 +17,6 @@ from billing.services import bank as bank_service
 from billing.services.bank import statement_import, transfer_assign, transfer_ignore
 from ispcrm import roles
 from ispcrm.errors import RuleViolation
-from ispcrm.models import User
 from tests.concurrency import run_in_parallel
 from tests.factories import ClientCardFactory
 
@@ -27,8 +25,6 @@ pytestmark = pytest.mark.django_db
 API_URL = "/api/v1/bank-statements/"
 OUR_ACCOUNT = "40702810200000000001"  # РасчСчет of the sample
 SAMPLE_INN = "123123123123"  # the payer INN of every document in the sample
-ACCOUNTANT_PERMS = ("billing.add_bankstatement", "billing.view_bankstatement",
-                    "billing.view_banktransfer", "billing.change_banktransfer")
 
 
 # MIT-licensed samples (kilylabs/client-bank-exchange-php), see data/README.md.
@@ -90,17 +86,6 @@ def balance(account: Account) -> Decimal:
 def nothing_saved() -> bool:
     return not (BankStatement.objects.exists() or BankTransfer.objects.exists()
                 or Payment.objects.exists() or LedgerEntry.objects.exists())
-
-
-@pytest.fixture
-def accountant(make_user):
-    """An accountant with the bank permissions (granted directly until the role has them)."""
-    user = make_user(roles.ACCOUNTANT)
-    for perm in ACCOUNTANT_PERMS:
-        app_label, codename = perm.split(".")
-        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label,
-                                                         codename=codename))
-    return User.objects.get(pk=user.pk)  # a fresh object: no stale permission cache
 
 
 # --- The parser --------------------------------------------------------------------------------

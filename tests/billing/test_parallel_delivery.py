@@ -19,7 +19,7 @@ from billing.gateways.test import TestGateway
 from billing.models import Account, BankStatement, BankTransfer, OnlinePayment, Payment
 from billing.services.ledger import balance_mismatches
 from billing.services.online import topup_start
-from tests.billing.test_bank_import import ACCOUNTANT_PERMS, statement
+from tests.billing.test_bank_import import statement
 from tests.concurrency import run_in_parallel
 from tests.factories import make_account
 
@@ -38,21 +38,6 @@ def token_client(user) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0]}")
     return client
-
-
-@pytest.fixture
-def accountant(make_user):
-    from django.contrib.auth.models import Permission
-
-    from ispcrm import roles
-    from ispcrm.models import User
-
-    user = make_user(roles.ACCOUNTANT)
-    for perm in ACCOUNTANT_PERMS:
-        app_label, codename = perm.split(".")
-        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label,
-                                                         codename=codename))
-    return User.objects.get(pk=user.pk)
 
 
 @pytest.fixture
