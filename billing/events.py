@@ -11,3 +11,6 @@ payment_cancelled = Signal()
 
 # account=Account (locked), after it was taken into service
 account_activated = Signal()
+
+# at=datetime: a charge run posted charges stamped at that moment (sent after its last batch)
+charges_posted = Signal()

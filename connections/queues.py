@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from django.db.models import (
     Count,
     DecimalField,
-    Exists,
     ExpressionWrapper,
     F,
     OuterRef,
@@ -160,12 +159,14 @@ def with_deadlines(queryset: QuerySet[ClientCard]) -> QuerySet[ClientCard]:
 
 
 def overdue_q(today: dt.date) -> Q:
-    """Cards whose survey or installation is past its guaranteed date (CS-2, CS-4)."""
-    late_survey = Survey.objects.filter(card=OuterRef("pk"), status__in=OPEN_SURVEY,
-                                        due_date__lt=today)
-    return (Q(Exists(late_survey), stage=Stage.EXPERTISE)
-            | Q(stage=Stage.INSTALLATION, installation__completed_at__isnull=True,
-                installation__due_date__lt=today))
+    """Cards whose survey or installation is past its guaranteed date (CS-2, CS-4). The
+    late surveys and installations are read once each by their indexes (a set the database
+    hashes), not looked up per card: a branch may have a hundred thousand open cards."""
+    late_surveys = Survey.objects.filter(status__in=OPEN_SURVEY, due_date__lt=today)
+    late_installations = Installation.objects.filter(completed_at__isnull=True,
+                                                     due_date__lt=today)
+    return (Q(stage=Stage.EXPERTISE, pk__in=late_surveys.values("card_id"))
+            | Q(stage=Stage.INSTALLATION, pk__in=late_installations.values("card_id")))
 
 
 def stage_due(card: ClientCard) -> dt.date | None:

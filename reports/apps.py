@@ -10,9 +10,13 @@ class ReportsConfig(AppConfig):
         from billing import events
         from reports import rollups
 
-        # A payment of a closed month (a bank statement, a cancellation) changes its
+        # A payment dated earlier (a bank statement, a cancellation) changes its month's
         # figures: its rollup months are marked stale and rebuilt, the cache forgotten.
         events.payment_received.connect(rollups.on_payment_received,
                                         dispatch_uid="reports.late_payment")
         events.payment_cancelled.connect(rollups.on_payment_cancelled,
                                          dispatch_uid="reports.cancelled")
+        # The current month's stored part is built again once a charge run's charges
+        # have settled (and marked stale if the run outlasted reports.rollups.SETTLE).
+        events.charges_posted.connect(rollups.on_charges_posted,
+                                      dispatch_uid="reports.charges")

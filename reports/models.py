@@ -95,10 +95,10 @@ class ChurnPlan(models.Model):
 
 class RollupMonth(models.Model):
     """A month of the director's summary whose figures are stored (reports.rollups): a
-    closed month (``complete``), or the current one up to ``until`` (the month so far, its
-    money per account only). Readers use it only while it is not ``stale``; a late payment
-    or a cancellation dated in the month marks it stale and bumps ``version``, so a build
-    that started before that leaves it stale too."""
+    closed month (``complete``), or the current one up to ``until`` (the month so far: its
+    money per account, and its grain rows once ``grouped_on`` is set). Readers use it only
+    while it is not ``stale``; a late payment or a cancellation dated in the month marks it
+    stale and bumps ``version``, so a build that started before that leaves it stale too."""
 
     month = models.DateField(_("month"), unique=True, help_text=_("First day of the month."))
     complete = models.BooleanField(_("whole month"), default=False)
@@ -154,8 +154,9 @@ class RollupAccount(models.Model):
 
 
 class RollupRow(models.Model):
-    """The summary's figures of a closed month at its grain — branch, district, connection
-    type, tariff (ids; 0 for none) — as of ``RollupMonth.grouped_on``. Money in kopecks;
+    """The summary's figures of a closed month, or of the current month's stored part, at
+    its grain — branch, district, connection type, tariff (ids; 0 for none) — as of
+    ``RollupMonth.grouped_on``. Money in kopecks;
     ``active``: accounts in service in the month; ``recurring``: charges without connection
     fees (ARPU's numerator)."""
 
@@ -176,6 +177,9 @@ class RollupRow(models.Model):
     collected_prepaid = models.BigIntegerField(_("collected: prepaid"), default=0)
     charged = models.BigIntegerField(_("charged"), default=0)
     recurring = models.BigIntegerField(_("charged without connection fees"), default=0)
+    # The current month's part only: of ``active``, those closed in the part (they stop
+    # counting the month after).
+    closed_in_service = models.IntegerField(_("of them closed"), default=0)
 
     class Meta:
         verbose_name = _("summary rollup row")

@@ -9,9 +9,7 @@ Three tables (reports.models):
     the rest prepaid, split exactly as the live statement does), what it was charged, and
     its balance at the end. Built once when the month closes by one INSERT … SELECT whose
     opening balances are the month before's closing ones, so a month reads only its own
-    ledger entries and payments. It depends on the ledger alone. The current month is
-    stored too, up to last midnight (rebuilt nightly): the summary's statement then
-    splits only today's payments, starting from these closing balances.
+    ledger entries and payments. It depends on the ledger alone.
 ``RollupRow``
     the month's figures at the summary's grain (branch, district, connection type, tariff):
     the client counts and accounts in service from the cards and accounts, the money from
@@ -20,15 +18,26 @@ Three tables (reports.models):
     a card's district changed today shows in closed months the next day (as the day's
     cache of closed months did before).
 ``RollupMonth``
-    one per stored month (``complete``, or the current one ``until`` last midnight):
+    one per stored month (``complete``, or the current one ``until`` a moment today):
     readers use a month only while it is not ``stale``.
 
+The current month is stored too, as a part: its money up to ``until`` (a moment at least
+``SETTLE`` ago) and its counts up to that day's start, with its grain rows. Beat builds it
+again every hour, and a charge run queues a build once its charges have settled, so the
+summary adds to it only the last hour or so of events, read for the few accounts they touch
+(reports.selectors.summary_sql, ``part``): the dashboard's cost follows the day's events,
+not the number of accounts (issue 8: a million accounts).
+
 Correct before fast: a month that is missing or stale is computed live by the summary
-(slower, never wrong). A payment dated before today that arrives later (a bank
-statement) changes its month and every month after it (the balances before their
-payments); a cancellation changes only its month (the reversing entry is dated now). Billing
-announces both (``payment_received``, ``payment_cancelled``); on commit the handlers mark
-those months stale, forget the cache and queue ``rollups_refresh``, which builds them again.
+(slower, never wrong). A build stores only what is ``SETTLE`` old, so whatever commits after
+it was stamped (``paid_at``, ``created_at``) less than ``SETTLE`` before — and is read live
+after the stored part — unless it was stamped earlier: a payment dated earlier that arrives
+later (a bank statement) changes its month and every month after it (the balances before
+their payments); a cancellation changes only its month (the reversing entry is dated now);
+a charge run that took longer than ``SETTLE`` stamped its charges at its start. Billing
+announces all three (``payment_received``, ``payment_cancelled``, ``charges_posted``); on
+commit the handlers mark those months stale, forget the cache and queue
+``rollups_refresh``, which builds them again.
 
 Safe to run twice or at once: a build takes a PostgreSQL advisory lock (SQLite serialises
 writers anyway) and skips a month another run has just built; rows are replaced whole per
@@ -44,6 +53,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -56,7 +66,9 @@ from billing.money import month_start, next_month_start
 from reports.models import RollupAccount, RollupMonth, RollupRow
 from reports.selectors.summary import (
     Facts,
+    Month,
     _add_rows,
+    _as_date,
     _opening_strategy,
     clear_summary_cache,
     months_of,
@@ -76,6 +88,10 @@ log = logging.getLogger(__name__)
 _LOCK = 0x726F6C6C757073
 # Months regrouped per statement (each reads its months' RollupAccount rows once).
 REGROUP_MONTHS = 12
+# A build stores events stamped at least this long ago: a transaction that stamps a row (a
+# payment's paid_at, a ledger entry's created_at) commits well within it, so nothing stamped
+# before ``until`` can appear after the build has read the ledger (see above for the rest).
+SETTLE = dt.timedelta(minutes=15)
 _FIGURES = ("new_clients", "lost_clients", "connected", "disconnected", "active",
             "collected_total", "collected_debt", "collected_current", "collected_prepaid",
             "charged", "recurring")
@@ -100,20 +116,25 @@ def first_month() -> dt.date | None:
 
 # --- building -------------------------------------------------------------------------------
 
-def rollup_build(*, month: dt.date, through: dt.date | None = None,
+def part_until(now: dt.datetime | None = None) -> dt.datetime:
+    """Where a build of the current month's part now ends: ``SETTLE`` ago, to the minute."""
+    moment = (now or timezone.now()) - SETTLE
+    return moment.replace(second=0, microsecond=0)
+
+
+def rollup_build(*, month: dt.date, until: dt.datetime | None = None,
                  force: bool = False) -> bool:
-    """Store a month from its first day to ``through`` (exclusive; default the next
-    month's first day: the whole month, which must be over) — its RollupAccount rows, and
-    for a whole month its grain rows — then mark it fresh, unless a late payment marked it
-    meanwhile. Skips a month already stored fresh that far unless ``force``. Returns
-    whether it built."""
-    whole = next_month_start(month)
-    through = through or whole
-    if month != month_start(month) or not month < through <= whole:
-        raise ValueError(f"{month}…{through} is not a month or the start of one")
-    until = local_bounds(through, through)[0]
-    if until > timezone.now():
-        raise ValueError(f"{through} has not begun yet")
+    """Store a month from its first day to the moment ``until`` (exclusive; default the
+    next month's first midnight: the whole month, which must be over) — its RollupAccount
+    and grain rows — then mark it fresh, unless a late payment marked it meanwhile. Skips a
+    month already stored fresh that far unless ``force``. Returns whether it built."""
+    start, whole = local_bounds(month, next_month_start(month) - dt.timedelta(days=1))
+    until = until or whole
+    if month != month_start(month) or not start < until <= whole:
+        raise ValueError(f"{month}…{until} is not a month or a part of one")
+    if until > part_until():
+        raise ValueError(f"{until} is not {SETTLE} old yet")
+    complete = until == whole
     # The month's row is committed first, so a mark made while we build finds it.
     state, _created = RollupMonth.objects.get_or_create(month=month)
     started = time.perf_counter()
@@ -128,20 +149,49 @@ def rollup_build(*, month: dt.date, through: dt.date | None = None,
         else:
             # No fresh month before: the shorter side of the ledger (the whole prefix is
             # empty at the first month of the history).
-            opening = _opening_strategy(local_bounds(month, month)[0], until)
+            opening = _opening_strategy(start, until)
         RollupAccount.objects.filter(month=month).delete()
-        run_statement(*account_month_statement(Sql(), month, opening, through))
-        if through == whole:
+        run_statement(*account_month_statement(Sql(), month, opening, until))
+        if complete:
             _regroup([month])
         else:
-            RollupRow.objects.filter(month=month).delete()
+            _group_part(month, until)
         updated = RollupMonth.objects.filter(pk=state.pk, version=state.version).update(
-            stale=False, complete=through == whole, until=until, built_at=timezone.now(),
-            opening=opening, build_seconds=round(time.perf_counter() - started, 3))
+            stale=False, complete=complete, until=until, built_at=timezone.now(),
+            opening=opening, build_seconds=round(time.perf_counter() - started, 3),
+            grouped_on=timezone.localdate())
     if not updated:
         log.info("summary rollup %s: a payment of the month arrived meanwhile; left stale",
                  f"{month:%Y-%m}")
     return True
+
+
+def _group_part(month: dt.date, until: dt.datetime) -> None:
+    """Replace the grain rows of the current month's part: its money from the RollupAccount
+    rows just stored (up to ``until``), its counts up to the start of ``until``'s day (the
+    summary counts whole days after it), its accounts in service as of that day and those
+    of them closed since the month began (``closed_in_service``)."""
+    day = timezone.localtime(until).date()
+    last = day - dt.timedelta(days=1)  # before ``month`` on its first day: no counts
+    facts = Facts(start=month, end=last, branch_id=None,
+                  months=[Month(month, month, max(month, last))])
+    rows = run_statement(*statement(Sql(), facts, "rollup", money="rollup"))
+    closed: dict[tuple, int] = defaultdict(int)
+    for figure, at, branch, district, kind, tariff, v1, _v2, _v3 in rows:
+        if figure == "closed" and _as_date(at) == month:
+            closed[(month, branch, district, kind, tariff)] += int(v1)
+    _add_rows(facts, rows, with_branch=True)
+    RollupRow.objects.filter(month=month).delete()
+    RollupRow.objects.bulk_create(
+        [_row(key, facts.rows.get(key, {}), closed_in_service=closed.get(key, 0))
+         for key in facts.rows.keys() | closed.keys()], batch_size=2000)
+
+
+def _row(key: tuple, values: dict, **extra) -> RollupRow:
+    month, branch, district, kind, tariff = key
+    return RollupRow(month=month, branch=branch or 0, district=district or 0,
+                     connection_type=kind or "", tariff=tariff or 0,
+                     **{name: values.get(name, 0) for name in _FIGURES}, **extra)
 
 
 def _regroup(months: list[dt.date]) -> int:
@@ -153,11 +203,7 @@ def _regroup(months: list[dt.date]) -> int:
     _add_rows(facts, run_statement(*statement(Sql(), facts, "rollup", money="rollup")),
               with_branch=True)
     RollupRow.objects.filter(month__gte=first, month__lte=last).delete()
-    rows = []
-    for (month, branch, district, kind, tariff), values in facts.rows.items():
-        rows.append(RollupRow(month=month, branch=branch or 0, district=district or 0,
-                              connection_type=kind or "", tariff=tariff or 0,
-                              **{name: values.get(name, 0) for name in _FIGURES}))
+    rows = [_row(key, values) for key, values in facts.rows.items()]
     RollupRow.objects.bulk_create(rows, batch_size=2000)
     RollupMonth.objects.filter(month__gte=first, month__lte=last).update(
         grouped_on=timezone.localdate())
@@ -195,39 +241,43 @@ def rollups_refresh(*, first: dt.date | None = None, last: dt.date | None = None
                     missing: bool = True, force: bool = False,
                     progress: Callable[[dt.date, float], None] | None = None
                     ) -> RefreshResult:
-    """Build the closed months first..last (default: from the first data to last month),
-    oldest first so each opens from the one before: the stale ones, and the missing ones
-    too unless ``missing=False`` (the run after a late payment); ``force``: every one. Then
-    regroup the months not grouped today. Idempotent. ``progress(month, seconds)`` is
-    called after each month built."""
+    """Build the months first..last (default: from the first data to the current month),
+    oldest first so each opens from the one before: a closed month when it is stale, or
+    missing unless ``missing=False`` (the run after a late payment); ``force``: every one.
+    The current month's part is built again up to ``part_until()`` whenever it exists or
+    ``missing``. Then regroup the closed months not grouped today. Idempotent.
+    ``progress(month, seconds)`` is called after each month built."""
     started = time.perf_counter()
     result = RefreshResult()
-    today = timezone.localdate()
-    current = month_start(today)
+    settled = part_until()
+    current = month_start(timezone.localtime(settled).date())
     last = min(last or current, current)
     first = first or first_month()
+    closed_built = False
     if first is not None and first <= last:
         state = {month: (complete, stale) for month, complete, stale in RollupMonth.objects
                  .filter(month__gte=first, month__lte=last)
                  .values_list("month", "complete", "stale")}
         for month in months_of(first, last):
             month = month.key
-            if month == current:
-                # The month so far, up to today (nothing to store on its first day).
-                wanted = today > current and (month in state or missing or force)
-                through = today
-            else:
+            start, whole = local_bounds(month, next_month_start(month) - dt.timedelta(days=1))
+            if whole <= settled:
                 complete, stale = state.get(month, (False, None))
                 wanted = force or stale or (not complete and (stale is not None or missing))
-                through = None
+                until = None
+            else:
+                # The month so far (nothing to store in its first minutes).
+                wanted = start < settled and (month in state or missing or force)
+                until = settled
             tick = time.perf_counter()
-            if wanted and rollup_build(month=month, through=through, force=force):
+            if wanted and rollup_build(month=month, until=until, force=force):
                 result.built.append(month)
+                closed_built = closed_built or until is None
                 if progress:
                     progress(month, time.perf_counter() - tick)
     result.regrouped = rollups_regroup()
-    if result.built:
-        clear_summary_cache()
+    if closed_built:
+        clear_summary_cache()  # the cache holds closed months only
         _analyze()
     result.seconds = time.perf_counter() - started
     return result
@@ -255,31 +305,49 @@ def rollups_mark_stale(*, first: dt.date, last: dt.date | None = None) -> int:
     return months.update(stale=True, version=F("version") + 1)
 
 
-def _stored_month_of(payment) -> dt.date | None:
-    """The month of a payment dated before today: one the rollup may hold (a closed month,
-    or the current month's part up to last midnight)."""
-    paid = timezone.localtime(payment.paid_at)
-    return month_start(paid.date()) if paid.date() < timezone.localdate() else None
+def _late(stamped: dt.datetime) -> dt.date | None:
+    """The month of a row stamped ``SETTLE`` or more before now (its commit): a build may
+    have stored that month without it."""
+    if timezone.now() - stamped < SETTLE:
+        return None
+    return month_start(timezone.localdate(stamped))
 
 
 def on_payment_received(sender, payment, **kwargs) -> None:
-    """A payment dated before today (a bank statement entered later): its month and every
-    later one change (the balance before their payments). On commit: a rolled-back import
-    marks nothing."""
-    month = _stored_month_of(payment)
-    if month is not None:
-        transaction.on_commit(lambda: _stale(first=month, last=None), robust=True)
+    """A payment dated earlier (a bank statement, a back-dated cash payment): its month and
+    every later one change (the balance before their payments). On commit: a rolled-back
+    import marks nothing."""
+    transaction.on_commit(lambda: _stale_after(payment.paid_at, last=None), robust=True)
 
 
 def on_payment_cancelled(sender, payment, **kwargs) -> None:
-    """A payment dated before today cancelled: only its month changes (the reversing entry
-    is dated now, so later balances are as they were)."""
-    month = _stored_month_of(payment)
+    """A payment dated earlier cancelled: only its month changes (the reversing entry is
+    dated now, so later balances are as they were)."""
+    transaction.on_commit(lambda: _stale_after(payment.paid_at, last=True), robust=True)
+
+
+def on_charges_posted(sender, at: dt.datetime, **kwargs) -> None:
+    """A charge run's charges are stamped with its start: one that took longer than
+    ``SETTLE`` may have committed charges a build had already passed (its month only: a
+    charge moves the balances after it, but those are built after it too — the month is
+    the current one). Either way the current month's part is built again once they have
+    settled, so the dashboard reads them stored rather than live."""
+    from reports.tasks import refresh_month_so_far
+
+    def after() -> None:
+        _stale_after(at, last=True, queue=False)
+        refresh_month_so_far.apply_async(countdown=SETTLE.total_seconds() + 60)
+
+    transaction.on_commit(after, robust=True)
+
+
+def _stale_after(stamped: dt.datetime, *, last: bool | None, queue: bool = True) -> None:
+    month = _late(stamped)
     if month is not None:
-        transaction.on_commit(lambda: _stale(first=month, last=month), robust=True)
+        _stale(first=month, last=month if last else None, queue=queue)
 
 
-def _stale(*, first: dt.date, last: dt.date | None) -> None:
+def _stale(*, first: dt.date, last: dt.date | None, queue: bool = True) -> None:
     """Mark, forget the cache (in this order: a reader between the two computes the month
     live), then queue the rebuild (last: a broker that is down only delays it to beat's
     run; the months are stale, not wrong, meanwhile)."""
@@ -287,7 +355,7 @@ def _stale(*, first: dt.date, last: dt.date | None) -> None:
 
     marked = rollups_mark_stale(first=first, last=last)
     clear_summary_cache()
-    if marked:
+    if marked and queue:
         refresh_summary_rollups.delay()
 
 
@@ -412,10 +480,15 @@ def _check_part(sql: Sql, part: RollupMonth) -> list[str]:
     stored = RollupAccount.objects.filter(month=part.month).aggregate(
         charged=Sum("charged"), collected=Sum("collected"))
     mine = [int(stored["charged"] or 0), int(stored["collected"] or 0)]
+    grain = RollupRow.objects.filter(month=part.month).aggregate(
+        charged=Sum("charged"), collected=Sum("collected_total"))
+    rows = [int(grain["charged"] or 0), int(grain["collected"] or 0)]
     label = f"{part.month:%Y-%m} so far"
     problems = [f"{label}: {name}: {a} ≠ {b}" for name, a, b in (
         ("charged vs the ledger's charges", mine[0], ledger[0]),
-        ("collected vs completed payments", mine[1], ledger[1])) if a != b]
+        ("collected vs completed payments", mine[1], ledger[1]),
+        ("charged: grain rows vs accounts", rows[0], mine[0]),
+        ("collected: grain rows vs accounts", rows[1], mine[1])) if a != b]
     return problems + _check_accounts(sql, part.month, part.until, label)
 
 

@@ -52,3 +52,17 @@ def refresh_summary_rollups() -> int:
     from reports.rollups import rollups_refresh
 
     return len(rollups_refresh(missing=False).built)
+
+
+@shared_task
+def refresh_month_so_far() -> int:
+    """Store the current month's figures again up to ``SETTLE`` ago (beat, hourly; queued
+    after a charge run). Returns how many months were built (1, or 0 in a month's first
+    minutes)."""
+    from django.utils import timezone
+
+    from billing.money import month_start
+    from reports.rollups import part_until, rollups_refresh
+
+    return len(rollups_refresh(first=month_start(timezone.localtime(part_until()).date()))
+               .built)

@@ -51,7 +51,10 @@ class Account(models.Model):
         ordering = ["number"]
         # Not on balance: every posting changes it, and an index on it would make each of those
         # updates rewrite index entries (no HOT updates) — the charge run updates them all.
-        indexes = [models.Index(fields=["status"])]
+        # The director's summary reads the day's openings, activations and closings
+        # (reports.selectors.summary_sql.touched); none of these changes with a posting.
+        indexes = [models.Index(fields=["status"]), models.Index(fields=["opened_at"]),
+                   models.Index(fields=["activated_on"]), models.Index(fields=["closed_on"])]
 
     def __str__(self) -> str:
         return self.number

@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.db.models import Max, Min, Q
 from django.utils import timezone, translation
 
+from billing import events
 from billing.models import Account, Pause, Service, Subscription
 from billing.money import month_start, to_money
 
@@ -192,27 +193,34 @@ def charge_run(*, day: date, batch_size: int = BATCH, fail_after_batches: int | 
         selects.append(_FEE_SELECT.format(prices=fee_table))
     if service_rows:
         selects.append(_SERVICE_SELECT.format(prices=service_table))
-    if bounds["low"] is not None and selects:
-        low = bounds["low"]
-        while low <= bounds["high"]:
-            high = low + batch_size - 1
-            # One transaction per batch: a crash loses at most this batch, which the next run
-            # charges (its keys were never committed).
-            params = [now, period]
-            if fee_rows:
-                params += [f"fee{key_suffix}", period, period, *fee_params, period,
-                           low, high, low, high]
-            if service_rows:
-                params += [key_suffix, period, period, *service_params, low, high, low, high]
-            with transaction.atomic():
-                fees, services = _insert_and_apply(_charges_sql(selects), params)
-            result.fees += fees
-            result.services += services
-            result.batches += 1
-            if fail_after_batches is not None and result.batches >= fail_after_batches:
-                raise RuntimeError("charge run stopped on purpose (test)")
-            low = high + 1
-    result.pause_fees = _pause_fees(period, day)
+    try:
+        if bounds["low"] is not None and selects:
+            low = bounds["low"]
+            while low <= bounds["high"]:
+                high = low + batch_size - 1
+                # One transaction per batch: a crash loses at most this batch, which the
+                # next run charges (its keys were never committed).
+                params = [now, period]
+                if fee_rows:
+                    params += [f"fee{key_suffix}", period, period, *fee_params, period,
+                               low, high, low, high]
+                if service_rows:
+                    params += [key_suffix, period, period, *service_params, low, high,
+                               low, high]
+                with transaction.atomic():
+                    fees, services = _insert_and_apply(_charges_sql(selects), params)
+                result.fees += fees
+                result.services += services
+                result.batches += 1
+                if fail_after_batches is not None and result.batches >= fail_after_batches:
+                    raise RuntimeError("charge run stopped on purpose (test)")
+                low = high + 1
+        result.pause_fees = _pause_fees(period, day)
+    finally:
+        if result.batches:
+            # Stamped ``now``: reports store the current month's figures up to a moment,
+            # and a long run may commit charges behind it (reports.rollups).
+            events.charges_posted.send(sender=charge_run, at=now)
     return result
 
 

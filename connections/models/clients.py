@@ -121,6 +121,8 @@ class ClientCard(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["lead_manager", "stage"]),
             models.Index(fields=["branch", "stage", "stage_changed_at"]),
             models.Index(fields=["activated_at"]),
+            # The director's summary reads the day's terminations (reports.selectors).
+            models.Index(fields=["terminated_at"]),
         ]
         constraints = [
             models.CheckConstraint(

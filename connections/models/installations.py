@@ -82,7 +82,12 @@ class Installation(models.Model):
             models.UniqueConstraint(fields=["crew", "date", "slot"],
                                     name="installation_one_per_crew_slot"),
         ]
-        indexes = [models.Index(fields=["date", "crew"])]
+        indexes = [
+            models.Index(fields=["date", "crew"]),
+            # The overdue ones (connections.queues.overdue_q): few among all ever made.
+            models.Index(fields=["due_date"], condition=models.Q(completed_at__isnull=True),
+                         name="installation_open_due"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.card} {self.date or ''}"

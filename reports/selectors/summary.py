@@ -56,11 +56,13 @@ Where a period's figures come from, fastest first:
 2. the rollup of whole closed months (reports.rollups: tables built by Celery when a month
    closes, rebuilt when a late payment or a cancellation touches it, regrouped nightly) —
    one small query, and only months marked fresh;
-3. the live statement, for the rest: the open month, parts of months, and any closed month
-   the rollup lacks (correct, just slower). Its opening balances come from the rollup's
-   closing balances of the month before when that month is fresh; and the current month's
-   part up to last midnight is stored too (per account, grouped by the statement), so for
-   the open month the statement splits only today's payments.
+3. for a period from the current month's first day, the rollup's stored part of it (up
+   to a quarter of an hour ago, refreshed hourly) and one statement over what happened
+   since, for the accounts it touched (``_live``, summary_sql ``part``);
+4. the live statement, for the rest: parts of months, the open month without a fresh part,
+   and any closed month the rollup lacks (correct, just slower: it reads every account).
+   Its opening balances come from the rollup's closing balances of the month before when
+   that month is fresh.
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ from billing.models import LedgerEntry, Tariff
 from billing.money import month_start, next_month_start
 from connections.models import ConnectionType, District
 
-from .summary_sql import PG_SETTINGS, Sql, local_bounds, positional, statement
+from .summary_sql import PG_RESET, Sql, local_bounds, pg_settings, positional, statement
 
 GROUPINGS = ("month", "district", "tariff", "connection_type")
 # The dashboard rolls up by these too; the API offers GROUPINGS.
@@ -227,37 +229,58 @@ def _add_rows(facts: Facts, rows, *, with_branch: bool = False) -> None:
 
 def _live(start: dt.date, end: dt.date, branch_id: int | None,
           opening: str | None = None) -> Facts:
-    """The figures of start..end computed now: one SQL statement. Unless ``opening`` forces
-    a way, the opening balances are the rollup's of the month before when it is fresh,
+    """The figures of start..end computed now. From a month's first day whose first part is
+    stored (the current month: reports.rollups), the part's rows and one statement over
+    what happened since; else one statement over the period, whose opening balances are
+    the rollup's of the month before when it is fresh (unless ``opening`` forces a way),
     else the shorter side of the ledger."""
     facts = Facts(start=start, end=end, branch_id=branch_id, months=months_of(start, end))
-    so_far = False
+    until = local_bounds(start, end)[1]
     if opening is None:
+        part = _stored_part(facts.months[0].key, until) if start == facts.months[0].key else None
+        if part is not None:
+            rows = run_statement(*statement(Sql(), facts, "", part=part), large=False)
+            # No "part" row: it was rebuilt or marked stale meanwhile; compute in full.
+            if any(row[0] == "part" for row in rows):
+                _add_rows(facts, [row for row in rows if row[0] != "part"])
+                return facts
         scan = local_bounds(facts.months[0].key, facts.start)[0]
-        opening = "rollup+" + _opening_strategy(scan, local_bounds(start, end)[1])
-        # From a month's first day: its stored part (the month so far) is used if fresh.
-        so_far = start == facts.months[0].key
-    _add_rows(facts, run_statement(*statement(Sql(), facts, opening, so_far=so_far)))
+        opening = "rollup+" + _opening_strategy(scan, until)
+    _add_rows(facts, run_statement(*statement(Sql(), facts, opening)))
     return facts
 
 
-def run_statement(text: str, named: dict) -> list[tuple]:
+def _stored_part(month: dt.date, until: dt.datetime) -> dt.datetime | None:
+    """Where the stored first part of ``month`` ends, if one is fresh, grouped and inside
+    the period (reports.rollups)."""
+    from reports.models import RollupMonth
+
+    return (RollupMonth.objects.filter(month=month, complete=False, stale=False,
+                                       grouped_on__isnull=False, until__lte=until)
+            .values_list("until", flat=True).first())
+
+
+def run_statement(text: str, named: dict, *, large: bool = True) -> list[tuple]:
     """Run one of the summary's statements (with PostgreSQL's settings for it) and return
     its rows."""
     sql = Sql()
     text, params = positional(text, named)
+    inside = connection.in_atomic_block
     in_transaction = transaction.atomic() if sql.pg else contextlib.nullcontext()
     with in_transaction, connection.cursor() as cursor:
         if sql.pg:
             # For this transaction only (SET LOCAL): the windows sort the period's events (a
             # year: a million rows and more) in memory rather than in temporary files; every
-            # join here is of large sets, and the planner, unable to estimate the filters on
-            # window results, would otherwise pick nested loops that re-aggregate the
-            # opening balances per payment (minutes instead of seconds); JIT compiling this
-            # many expressions costs more than it saves.
-            cursor.execute(PG_SETTINGS)
+            # join of a ``large`` statement is of large sets, and the planner, unable to
+            # estimate the filters on window results, would otherwise pick nested loops that
+            # re-aggregate the opening balances per payment (minutes instead of seconds);
+            # JIT compiling this many expressions costs more than it saves.
+            cursor.execute(pg_settings(large=large))
         cursor.execute(text, params)
-        return cursor.fetchall() if cursor.description else []
+        rows = cursor.fetchall() if cursor.description else []
+        if sql.pg and inside:
+            cursor.execute(PG_RESET)
+        return rows
 
 
 def _stored(branch_id: int | None, months: list[dt.date]) -> dict[dt.date, dict]:

@@ -14,15 +14,25 @@ from django.utils import timezone
 
 from billing.models import Account, LedgerEntry, Payment, Subscription
 from connections.models import Building, ClientCard
-from reports.models import RollupAccount, RollupMonth
+from reports.models import RollupAccount, RollupMonth, RollupRow
 
 if TYPE_CHECKING:
     from .summary import Facts
 
-# PostgreSQL settings for the summary's statement (SET LOCAL: its transaction only).
+# PostgreSQL settings for the summary's statements (SET LOCAL: their transaction only).
 WORK_MEM = "128MB"
-PG_SETTINGS = (f"SELECT set_config('work_mem', '{WORK_MEM}', true), "
-               "set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)")
+
+
+def pg_settings(*, large: bool) -> str:
+    """``large``: a statement over all accounts, every join one of large sets (no nested
+    loops); else one over the few accounts touched since the stored part (index lookups)."""
+    return (f"SELECT set_config('work_mem', '{WORK_MEM}', true), "
+            f"set_config('enable_nestloop', '{'off' if large else 'on'}', true), "
+            "set_config('jit', 'off', true)")
+
+
+# After a statement run inside a caller's transaction: its settings must not outlive it.
+PG_RESET = "RESET work_mem; RESET enable_nestloop; RESET jit"
 
 _ZONE_NAME = re.compile(r"^[A-Za-z0-9_+\-/]+$")
 
@@ -100,26 +110,49 @@ class Sql:
         return value if self.pg else value.isoformat()
 
 
-def dims(sql: Sql, branch_id: int | None) -> str:
+def dims(sql: Sql, branch_id: int | None, *, only: str | None = None) -> str:
     """Every account (of the branch) with the attributes it is grouped by and the moments
-    counted; the tariff is the latest subscription started by %(today)s."""
+    counted; the tariff is the latest subscription started by %(today)s. ``only``: a CTE of
+    ``account_id``s to restrict it to (a few accounts: the tariff is then looked up per
+    account by index instead of ranking every subscription)."""
     t, q = sql.t, sql.q
-    where = "WHERE c.branch_id = %(branch)s" if branch_id else ""
-    return f"""
-        SELECT a.id AS account_id, a.opened_at, a.activated_on, a.closed_on,
-               c.activated_at, c.terminated_at, c.connection_type, b.district_id, t.tariff_id,
-               c.branch_id
-        FROM {t['account']} a
-        JOIN {t['card']} c ON c.id = a.client_id
-        JOIN {t['building']} b ON b.id = c.building_id
+    where = ["c.branch_id = %(branch)s"] if branch_id else []
+    if only:
+        where.append(f"a.id IN (SELECT account_id FROM {only})")
+        tariff = (f"(SELECT s.tariff_id FROM {t['subscription']} s WHERE s.account_id = a.id "
+                  f"AND s.{q('start')} <= {sql.date('today')} "
+                  f"ORDER BY s.{q('start')} DESC, s.id DESC LIMIT 1)")
+        latest = ""
+    else:
+        tariff = "t.tariff_id"
+        latest = f"""
         LEFT JOIN (
             SELECT s.account_id, s.tariff_id FROM (
                 SELECT account_id, tariff_id, ROW_NUMBER() OVER (
                     PARTITION BY account_id ORDER BY {q('start')} DESC, id DESC) AS rn
                 FROM {t['subscription']} WHERE {q('start')} <= {sql.date('today')}
             ) s WHERE s.rn = 1
-        ) t ON t.account_id = a.id
-        {where}"""
+        ) t ON t.account_id = a.id"""
+    return f"""
+        SELECT a.id AS account_id, a.opened_at, a.activated_on, a.closed_on,
+               c.activated_at, c.terminated_at, c.connection_type, b.district_id,
+               {tariff} AS tariff_id, c.branch_id
+        FROM {t['account']} a
+        JOIN {t['card']} c ON c.id = a.client_id
+        JOIN {t['building']} b ON b.id = c.building_id{latest}
+        {"WHERE " + " AND ".join(where) if where else ""}"""
+
+
+def touched(sql: Sql) -> str:
+    """The accounts the figures since the stored part can change: those with events read
+    (``ev``) and those opened, activated, terminated or closed since it (indexed columns)."""
+    t = sql.t
+    return (f"SELECT account_id FROM ev UNION "
+            f"SELECT id FROM {t['account']} WHERE opened_at >= %(count_since)s "
+            f"OR activated_on >= {sql.date('count_from')} "
+            f"OR closed_on >= {sql.date('count_from')} UNION "
+            f"SELECT a.id FROM {t['account']} a JOIN {t['card']} c ON c.id = a.client_id "
+            f"WHERE c.activated_at >= %(count_since)s OR c.terminated_at >= %(count_since)s")
 
 
 def _events(sql: Sql, where_ledger: str, where_payment: str, *, columns: bool,
@@ -195,7 +228,7 @@ def _opening(sql: Sql, opening: str, *, branch: bool, scan: str) -> str:
             + ") w GROUP BY account_id) z ON z.account_id = a.id")
 
 
-def _split(sql: Sql, opening: str, *, branch: bool, so_far: bool = False) -> str:
+def _split(sql: Sql, opening: str, *, branch: bool, part: bool = False) -> str:
     """The CTEs ``ev``, ``opening``, ``run``, ``owed`` and ``split``: each payment of the
     period with its debt part and what of the month's charges was still open before it.
 
@@ -204,42 +237,33 @@ def _split(sql: Sql, opening: str, *, branch: bool, so_far: bool = False) -> str
     (charges by their ``period``, payments by the month of ``paid_at``) — charges for a
     month are posted in it or later, so those before ``scan`` never count.
 
-    ``so_far``: the period starts on the first day of a month whose first part is stored
-    (RollupMonth not ``complete``, fresh, ending within the period: the month so far,
-    ``part``): then ``scan`` is where it ends, the opening balances are its closing ones,
-    and its charges for the month start the month's window. Without it (none stored, or
-    stale) the statement reads the whole month — decided inside the statement."""
-    t, q = sql.t, sql.q
+    ``part``: the period starts on the first day of a month whose first part is stored up
+    to ``%(part_until)s`` (reports.rollups): ``scan`` is that moment, the opening balances
+    are the part's closing ones and its charges for the month start the month's window;
+    the windows run over the paying accounts alone (on a charge run's day the events are
+    many charges and a few payments)."""
+    q = sql.q
     window = "ORDER BY ev_at, src, id ROWS UNBOUNDED PRECEDING"
-    if so_far:
-        scan = "COALESCE((SELECT at FROM part), %(scan)s)"
-        has_part = "EXISTS (SELECT 1 FROM part)"
-        part = (f"part AS (SELECT m.until AS at FROM {t['rollup_month']} m "
-                f"WHERE m.{q('month')} = {sql.date('first_month')} "
-                f"AND m.complete = {sql.false} AND m.stale = {sql.false} "
-                f"AND m.until <= %(until)s), "
-                f"part_accounts AS (SELECT r.account_id, r.closing, r.month_charged "
-                f"FROM {t['rollup_account']} r WHERE r.{q('month')} = "
-                f"{sql.date('first_month')} AND {has_part}),")
-        opening_sql = (f"SELECT account_id, closing AS balance FROM part_accounts UNION ALL "
-                       f"SELECT * FROM ({_opening(sql, opening, branch=branch, scan=scan)}) o "
-                       f"WHERE NOT {has_part}")
+    if part:
+        scan = "%(part_until)s"
+        paying = "SELECT account_id FROM ev WHERE src = 1 AND counted = 1"
+        stored = (f"part_accounts AS (SELECT r.account_id, r.closing, r.month_charged "
+                  f"FROM {sql.t['rollup_account']} r WHERE r.{q('month')} = "
+                  f"{sql.date('first_month')} AND r.account_id IN ({paying})),")
+        opening_sql = "SELECT account_id, closing AS balance FROM part_accounts"
         seed = (f"LEFT JOIN part_accounts sd "
                 f"ON sd.account_id = r.account_id AND r.bucket = {sql.date('first_month')}")
         month_charged = sql.greatest("0", "COALESCE(sd.month_charged, 0) - r.month_charged")
-        # Today's events only: on a charge run's day tens of thousands of charges and a few
-        # payments, so the windows run over the paying accounts alone.
-        only_paying = ("WHERE account_id IN "
-                       "(SELECT account_id FROM ev WHERE src = 1 AND counted = 1)")
+        only_paying = f"WHERE account_id IN ({paying})"
     else:
-        scan, part, seed, only_paying = "%(scan)s", "", "", ""
+        scan, stored, seed, only_paying = "%(scan)s", "", "", ""
         opening_sql = _opening(sql, opening, branch=branch, scan=scan)
         month_charged = sql.greatest("0", "-r.month_charged")
     return f"""
-        {part}
         ev AS ({_events(sql, f"e.created_at >= {scan} AND e.created_at < %(until)s",
                         f"p.paid_at >= {scan} AND p.paid_at < %(until)s",
                         columns=True, branch=branch)}),
+        {stored}
         opening AS ({opening_sql}),
         run AS (
             SELECT account_id, amount, bucket, src, counted,
@@ -265,7 +289,7 @@ def _split(sql: Sql, opening: str, *, branch: bool, so_far: bool = False) -> str
 
 
 def statement(sql: Sql, facts: Facts, opening: str, *, money: str = "live",
-              so_far: bool = False) -> tuple[str, dict]:
+              part: dt.datetime | None = None) -> tuple[str, dict]:
     """The one statement of a period: every figure as rows (figure, month, branch, district,
     connection type, tariff, v1, v2, v3) grouped at the grain.
 
@@ -277,10 +301,17 @@ def statement(sql: Sql, facts: Facts, opening: str, *, money: str = "live",
     - ``collected``: each payment of the period (v1) with its debt (v2) and current (v3)
       parts (``_split``), the opening balances read as ``opening`` says (``_opening``).
 
-    ``so_far``: the first month's stored part is used if there is one (``_split``): its
-    charges and payments' parts are stored RollupAccount rows, grouped here.
     ``money="rollup"``: the charges and the payments' parts are the stored RollupAccount
     rows of the period's months instead (whole closed months: regrouping the rollup).
+
+    ``part``: the period starts on the first day of a month whose first part is stored up
+    to this moment (RollupMonth ``until``, with its grain rows: reports.rollups). Then the
+    statement returns the part's stored rows as they are, and adds only what happened since:
+    money from ``part`` on, the counts from that day's start (the part counts whole days:
+    ``count_from``), all read for the accounts touched since (``touched``) — so its cost
+    follows the day's events, not the number of accounts. A ``part`` row says the part was
+    still there, unchanged, when the statement read it (one snapshot); without it the
+    caller computes the period in full.
 
     Every CTE is computed once and joined by hash (no filter whose size PostgreSQL cannot
     estimate: a DISTINCT over another CTE once made it plan nested loops that recomputed
@@ -289,31 +320,10 @@ def statement(sql: Sql, facts: Facts, opening: str, *, money: str = "live",
     grain = "COALESCE(d.branch_id, 0), d.district_id, d.connection_type, d.tariff_id"
     group = "GROUP BY 2, 3, 4, 5, 6"
     month = q("month")
-
-    def stored(where: str) -> tuple[str, str]:
-        """The CTE grouping stored RollupAccount rows (one pass) and its two figures."""
-        cte = f""",
-        stored AS (
-            SELECT r.{month} AS month, COALESCE(d.branch_id, 0) AS branch_id, d.district_id,
-                   d.connection_type, d.tariff_id, SUM(r.charged) AS charged,
-                   SUM(r.recurring) AS recurring, SUM(r.collected) AS collected,
-                   SUM(r.debt) AS debt, SUM(r.{q('current')}) AS cur
-            FROM {t['rollup_account']} r JOIN d ON d.account_id = r.account_id
-            WHERE {where}
-            GROUP BY 1, 2, 3, 4, 5
-        )"""
-        rows = """
-        SELECT 'charged', s.month, s.branch_id, s.district_id, s.connection_type, s.tariff_id,
-               s.charged, s.recurring, 0
-        FROM stored s WHERE s.charged <> 0 OR s.recurring <> 0
-        UNION ALL
-        SELECT 'collected', s.month, s.branch_id, s.district_id, s.connection_type,
-               s.tariff_id, s.collected, s.debt, s.cur
-        FROM stored s WHERE s.collected <> 0"""
-        return cte, rows
-
+    first_month = sql.date("first_month")
     if money == "live":
-        ctes = "," + _split(sql, opening, branch=bool(facts.branch_id), so_far=so_far)
+        ctes = _split(sql, opening, branch=bool(facts.branch_id) and part is None,
+                      part=part is not None)
         # The charges are among the events read (ledger entries by created_at).
         money_sql = f"""
         SELECT 'charged', {sql.month_of('ev.ev_at')}, {grain}, -SUM(ev.charge),
@@ -326,51 +336,117 @@ def statement(sql: Sql, facts: Facts, opening: str, *, money: str = "live",
                SUM({sql.least("s.amount - s.debt", "s.current_open")})
         FROM split s JOIN d ON d.account_id = s.account_id
         {group}"""
-        if so_far:
-            cte, rows = stored(
-                f"r.{month} = {sql.date('first_month')} AND EXISTS (SELECT 1 FROM part)")
-            ctes += cte
-            money_sql += " UNION ALL" + rows
     else:
-        ctes, money_sql = stored(f"r.{month} >= {sql.date('first_month')} "
-                                 f"AND r.{month} <= {sql.date('last_first')}")
+        ctes = f"""
+        stored AS (
+            SELECT r.{month} AS month, COALESCE(d.branch_id, 0) AS branch_id, d.district_id,
+                   d.connection_type, d.tariff_id, SUM(r.charged) AS charged,
+                   SUM(r.recurring) AS recurring, SUM(r.collected) AS collected,
+                   SUM(r.debt) AS debt, SUM(r.{q('current')}) AS cur
+            FROM {t['rollup_account']} r JOIN d ON d.account_id = r.account_id
+            WHERE r.{month} >= {first_month} AND r.{month} <= {sql.date('last_first')}
+            GROUP BY 1, 2, 3, 4, 5
+        )"""
+        money_sql = """
+        SELECT 'charged', s.month, s.branch_id, s.district_id, s.connection_type, s.tariff_id,
+               s.charged, s.recurring, 0
+        FROM stored s WHERE s.charged <> 0 OR s.recurring <> 0
+        UNION ALL
+        SELECT 'collected', s.month, s.branch_id, s.district_id, s.connection_type,
+               s.tariff_id, s.collected, s.debt, s.cur
+        FROM stored s WHERE s.collected <> 0"""
+    if part is None:
+        ctes = f"WITH d AS ({dims(sql, facts.branch_id)}), {ctes}"
+        since, first_day = "%(since)s", sql.date("start")
+        activated_from = ""
+        closed_from = f"d.closed_on > {first_day}"
+        # (``end`` is before ``start`` only for a stored part built on a month's first day.)
+        closed_before = f"""
+        UNION ALL
+        SELECT 'closed_before', {first_month}, {grain}, COUNT(*), 0, 0
+        FROM d WHERE d.activated_on IS NOT NULL AND d.closed_on <= {first_day}
+             AND d.closed_on <= {sql.date('end')}
+        {group}"""
+    else:
+        ctes = (f"WITH part AS (SELECT 1 AS found FROM {t['rollup_month']} m "
+                f"WHERE m.{month} = {first_month} AND m.complete = {sql.false} "
+                f"AND m.stale = {sql.false} AND m.until = %(part_until)s "
+                f"AND m.grouped_on IS NOT NULL), {ctes}, "
+                f"touched AS ({touched(sql)}), "
+                f"d AS ({dims(sql, facts.branch_id, only='touched')})")
+        since, first_day = "%(count_since)s", sql.date("count_from")
+        activated_from = f"AND d.activated_on >= {first_day}"
+        closed_from = f"d.closed_on >= {first_day}"
+        closed_before = ""  # in the part's accounts in service
+        money_sql += " UNION ALL " + _part_rows(sql, facts.branch_id)
     text = f"""
-        WITH d AS ({dims(sql, facts.branch_id)}){ctes}
+        {ctes}
         SELECT 'new_clients' AS figure, {sql.month_of('d.opened_at')} AS month, {grain},
                COUNT(*) AS v1, 0 AS v2, 0 AS v3
-        FROM d WHERE d.opened_at >= %(since)s AND d.opened_at < %(until)s
+        FROM d WHERE d.opened_at >= {since} AND d.opened_at < %(until)s
         {group}
         UNION ALL
         SELECT 'connected', {sql.month_of('d.activated_at')}, {grain}, COUNT(*), 0, 0
-        FROM d WHERE d.activated_at >= %(since)s AND d.activated_at < %(until)s
+        FROM d WHERE d.activated_at >= {since} AND d.activated_at < %(until)s
         {group}
         UNION ALL
         SELECT 'disconnected', {sql.month_of('d.terminated_at')}, {grain}, COUNT(*), 0, 0
-        FROM d WHERE d.terminated_at >= %(since)s AND d.terminated_at < %(until)s
+        FROM d WHERE d.terminated_at >= {since} AND d.terminated_at < %(until)s
         {group}
         UNION ALL
         SELECT 'lost_clients', {sql.month_of_date('d.closed_on')}, {grain}, COUNT(*), 0, 0
-        FROM d WHERE d.closed_on >= {sql.date('start')} AND d.closed_on <= {sql.date('end')}
+        FROM d WHERE d.closed_on >= {first_day} AND d.closed_on <= {sql.date('end')}
         {group}
         UNION ALL
         SELECT 'activated', CASE WHEN d.activated_on <= {sql.date('first_last')}
-                                 THEN {sql.date('first_month')}
+                                 THEN {first_month}
                                  ELSE {sql.month_of_date('d.activated_on')} END,
                {grain}, COUNT(*), 0, 0
-        FROM d WHERE d.activated_on <= {sql.date('end')}
-        {group}
-        UNION ALL
-        SELECT 'closed_before', {sql.date('first_month')}, {grain}, COUNT(*), 0, 0
-        FROM d WHERE d.activated_on IS NOT NULL AND d.closed_on <= {sql.date('start')}
-        {group}
+        FROM d WHERE d.activated_on <= {sql.date('end')} {activated_from}
+        {group}{closed_before}
         UNION ALL
         SELECT 'closed', {sql.month_before('d.closed_on')}, {grain}, COUNT(*), 0, 0
-        FROM d WHERE d.activated_on IS NOT NULL AND d.closed_on > {sql.date('start')}
-             AND d.closed_on <= {sql.date('last_first')}
+        FROM d WHERE d.activated_on IS NOT NULL AND {closed_from}
+             AND d.closed_on <= {sql.date('end')}
         {group}
         UNION ALL{money_sql}"""
-    return text, _params(sql, facts.start, facts.end, facts.branch_id,
-                         facts.months[0].key, facts.months[0].last, facts.months[-1].first)
+    params = _params(sql, facts.start, facts.end, facts.branch_id,
+                     facts.months[0].key, facts.months[0].last, facts.months[-1].first)
+    if part is not None:
+        day = timezone.localtime(part).date()
+        params.update(part_until=sql.at(part), count_from=sql.day(day),
+                      count_since=sql.at(local_bounds(day, day)[0]))
+    return text, params
+
+
+# The stored part's grain rows (RollupRow) as the statement's rows: its counts as they are,
+# its accounts in service as the month's ``activated`` and those of them closed in it as
+# ``closed`` (they stop counting the month after), its money as ``charged``/``collected``.
+_PART_FIGURES = (
+    ("new_clients", "new_clients", "0", "0"), ("lost_clients", "lost_clients", "0", "0"),
+    ("connected", "connected", "0", "0"), ("disconnected", "disconnected", "0", "0"),
+    ("activated", "active", "0", "0"), ("closed", "closed_in_service", "0", "0"),
+    ("charged", "charged", "recurring", "0"),
+    ("collected", "collected_total", "collected_debt", "collected_current"),
+)
+
+
+def _part_rows(sql: Sql, branch_id: int | None) -> str:
+    q = sql.q
+    table = q(RollupRow._meta.db_table)
+    where = f"r.{q('month')} = {sql.date('first_month')} AND EXISTS (SELECT 1 FROM part)"
+    if branch_id:
+        where += " AND r.branch = %(branch)s"
+    return " UNION ALL ".join(
+        f"SELECT '{figure}', r.{q('month')}, r.branch, NULLIF(r.district, 0), "
+        f"r.connection_type, NULLIF(r.tariff, 0), r.{v1}, {_column(v2)}, {_column(v3)} "
+        f"FROM {table} r WHERE {where}"
+        for figure, v1, v2, v3 in _PART_FIGURES
+    ) + " UNION ALL SELECT 'part', NULL, 0, NULL, NULL, NULL, 0, 0, 0 FROM part"
+
+
+def _column(name: str) -> str:
+    return name if name == "0" else f"r.{name}"
 
 
 def _params(sql: Sql, start: dt.date, end: dt.date, branch_id: int | None,
@@ -392,11 +468,12 @@ def _params(sql: Sql, start: dt.date, end: dt.date, branch_id: int | None,
 
 
 def account_month_statement(sql: Sql, month: dt.date, opening: str,
-                            through: dt.date) -> tuple[str, dict]:
-    """The INSERT of a month's RollupAccount rows from its first day to ``through``
-    (exclusive: the next month's first day for a whole month): per account the payments'
-    split (as in ``statement``), the charges and the closing balance (opening + the
-    month's events). Accounts with nothing in the month and a zero balance get no row."""
+                            until: dt.datetime) -> tuple[str, dict]:
+    """The INSERT of a month's RollupAccount rows from its first day to the moment ``until``
+    (exclusive: the next month's first midnight for a whole month): per account the
+    payments' split (as in ``statement``), the charges and the closing balance (opening +
+    the month's events). Accounts with nothing in the month and a zero balance get no
+    row."""
     t, q = sql.t, sql.q
     text = f"""
         WITH {_split(sql, opening, branch=False)},
@@ -430,8 +507,9 @@ def account_month_statement(sql: Sql, month: dt.date, opening: str,
         WHERE COALESCE(o.balance, 0) + COALESCE(m.total, 0) <> 0
            OR COALESCE(p.collected, 0) <> 0 OR COALESCE(m.charged, 0) <> 0
            OR COALESCE(m.recurring, 0) <> 0 OR COALESCE(m.month_charged, 0) <> 0"""
-    last = through - dt.timedelta(days=1)
-    return text, _params(sql, month, last, None, month, last, month)
+    params = _params(sql, month, month, None, month, month, month)
+    params["until"] = sql.at(until)  # the dates are unused: no counts here
+    return text, params
 
 
 def positional(text: str, named: dict) -> tuple[str, list]:

@@ -6,25 +6,37 @@ stored totals are checked against the ledger."""
 
 import datetime as dt
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.db.models import F
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from billing.models import Subscription
 from billing.services.payments import payment_cancel
 from reports.models import RollupAccount, RollupMonth, RollupRow
-from reports.rollups import rollup_build, rollups_check, rollups_refresh, rollups_regroup
+from reports.rollups import (
+    SETTLE,
+    rollup_build,
+    rollups_check,
+    rollups_refresh,
+    rollups_regroup,
+)
 from reports.selectors.summary import ROLLUPS, rollup, summary_facts, total
-from tests.reports.summary_data import Company, at, pay
+from tests.factories import ClientCardFactory
+from tests.reports.conftest import NOW
+from tests.reports.summary_data import Company, activate, at, close, open_account, pay
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("november_2026")]
 D = Decimal
 AUG, SEP, OCT = dt.date(2026, 8, 1), dt.date(2026, 9, 1), dt.date(2026, 10, 1)
 NOV = dt.date(2026, 11, 1)  # the current month (the company's data assume November 2026)
+DEC = dt.date(2026, 12, 1)
 OCTOBER = (OCT, dt.date(2026, 10, 31))
 PERIODS = [
     (AUG, dt.date(2026, 10, 31)),                     # closed months only
@@ -132,32 +144,134 @@ def test_a_late_payment_in_a_closed_month_is_in_the_figures_once_committed(
     assert rollups_check() == []
 
 
-def test_the_month_so_far_is_stored_up_to_last_midnight_and_today_added_live(
+def test_the_month_so_far_is_stored_up_to_a_quarter_hour_ago_and_the_rest_added_live(
         rolled_up, django_capture_on_commit_callbacks):
-    """November (the current month) is stored up to last midnight; the dashboard adds
-    today's payments to it, and a payment dated earlier this month entered today is in the
-    figures once committed."""
+    """November (the current month) is stored up to SETTLE ago; the dashboard adds what
+    came after to it, and a payment dated earlier entered now is in the figures once
+    committed."""
     month = (NOV, dt.date(2026, 11, 30))
     stored = RollupMonth.objects.get(month=NOV)
-    assert not stored.complete and stored.until == timezone.make_aware(
-        dt.datetime.combine(timezone.localdate(), dt.time.min))
+    assert not stored.complete and stored.until == NOW - SETTLE
     assert total(summary_facts(*month))["collected_total"] == D("8800.00")  # test_summary
     with django_capture_on_commit_callbacks(execute=True):
-        pay(rolled_up.acc5, 40, timezone.now() - dt.timedelta(minutes=1))  # today
+        pay(rolled_up.acc5, 40, timezone.now() - dt.timedelta(minutes=1))  # after the part
         pay(rolled_up.acc2, 60, at(11, 16))  # a bank statement's, dated 16 November
     november = total(summary_facts(*month))
     assert november["collected_total"] == D("8900.00")
     assert summary_facts(*month).rows == live(*month).rows
-    # Stored again up to last midnight with the 60 in it.
+    # Stored again with the 60 in it (the 40 is newer than the part: read live).
     assert RollupAccount.objects.get(month=NOV, account=rolled_up.acc2).collected == 506000
+    assert RollupAccount.objects.get(month=NOV, account=rolled_up.acc5).collected == 100000
+
+
+def test_a_payment_stamped_before_the_part_ends_but_committed_after_it_marks_it_stale(
+        rolled_up, django_capture_on_commit_callbacks):
+    """A cash payment taken 20 minutes ago and entered now falls inside the stored part,
+    which was built without it: the part is built again; one stamped 5 minutes ago is
+    simply read live."""
+    with django_capture_on_commit_callbacks(execute=True):
+        pay(rolled_up.acc1, 5, timezone.now() - dt.timedelta(minutes=5))
+    assert not RollupMonth.objects.get(month=NOV).stale
+    assert RollupAccount.objects.get(month=NOV, account=rolled_up.acc1).collected == 180000
+    with django_capture_on_commit_callbacks(execute=True):
+        pay(rolled_up.acc1, 7, timezone.now() - dt.timedelta(minutes=20))
+    assert RollupAccount.objects.get(month=NOV, account=rolled_up.acc1).collected == 180700
+    month = (NOV, dt.date(2026, 11, 30))
+    assert total(summary_facts(*month))["collected_total"] == D("8812.00")
+    assert summary_facts(*month).rows == live(*month).rows
+
+
+def test_the_open_month_reads_only_what_happened_since_the_stored_part(
+        rolled_up, django_assert_num_queries):
+    """Today's new client, an activation and a closing since the part was stored: counted
+    by the part's statement, which reads the accounts touched since (no ranking of every
+    subscription), with the same figures as computed in full."""
+    company = rolled_up
+    now = timezone.now()
+    card = company.acc5.client
+    newcomer = open_account(ClientCardFactory(building=card.building, branch=card.branch,
+                                              connection_type="lan"), company.home, now,
+                            fee=1000)
+    activate(newcomer, now)
+    close(company.acc1, now, terminated=True)
+    for start, end in PERIODS:
+        for branch in (None, company.moscow_branch, company.tyumen_branch):
+            cache.clear()
+            assert summary_facts(start, end, branch).rows == live(start, end, branch).rows
+    cache.clear()
+    with CaptureQueriesContext(connection) as captured:
+        november = total(summary_facts(NOV, dt.date(2026, 11, 30)))
+    statements = [q["sql"] for q in captured.captured_queries if "UNION ALL" in q["sql"]]
+    assert len(statements) == 1 and "part" in statements[0]
+    assert "ROW_NUMBER" not in statements[0]
+    assert (november["new_clients"], november["connected"], november["lost_clients"],
+            november["disconnected"]) == (3, 2, 3, 2)
+
+
+def test_a_part_rebuilt_while_the_dashboard_reads_it_is_computed_in_full(
+        rolled_up, monkeypatch):
+    """The part's statement checks the part it was given is still the one stored (one
+    snapshot); if not, the period is computed in full."""
+    from reports.selectors import summary
+
+    stored = summary._stored_part
+    monkeypatch.setattr(summary, "_stored_part",
+                        lambda month, until: (stored(month, until) or NOW)
+                        - dt.timedelta(minutes=1))
+    month = (NOV, dt.date(2026, 11, 30))
+    assert summary_facts(*month).rows == live(*month).rows
+    assert total(summary_facts(*month))["collected_total"] == D("8800.00")
+
+
+def test_a_long_charge_run_marks_the_part_stale_and_any_run_has_it_built_again(
+        rolled_up, django_capture_on_commit_callbacks, time_machine):
+    from billing import events
+
+    built = RollupMonth.objects.get(month=NOV).until
+    time_machine.shift(SETTLE + dt.timedelta(minutes=1))  # as the queued task runs then
+    with django_capture_on_commit_callbacks(execute=True):
+        events.charges_posted.send(sender=None, at=timezone.now() - dt.timedelta(minutes=1))
+    # Queued (eager in tests) and built again, not marked: the run was short.
+    assert RollupMonth.objects.get(month=NOV).until > built
+    with django_capture_on_commit_callbacks(execute=True), \
+            mock.patch("reports.tasks.refresh_month_so_far") as task:
+        events.charges_posted.send(sender=None, at=timezone.now() - dt.timedelta(minutes=40))
+    assert RollupMonth.objects.get(month=NOV).stale
+    assert task.apply_async.call_args.kwargs["countdown"] > SETTLE.total_seconds()
+    assert summary_facts(NOV, dt.date(2026, 11, 30)).rows == live(
+        NOV, dt.date(2026, 11, 30)).rows
+
+
+def test_on_a_months_first_day_the_part_holds_no_days_and_counts_start_there(
+        company, time_machine):
+    """1 December, 03:00: November is closed, December's part runs from midnight to 02:45
+    (acc2's 100 at 01:00) and counts no whole day yet; acc5 closed this morning stops
+    counting in December at once (closed on the 1st)."""
+    time_machine.move_to(dt.datetime(2026, 12, 1, 3, 0, tzinfo=NOW.tzinfo), tick=True)
+    assert rollups_refresh().built == [AUG, SEP, OCT, NOV, DEC]
+    part = RollupMonth.objects.get(month=DEC)
+    assert not part.complete and part.until == at(12, 1, 2, 45)
+    assert RollupAccount.objects.get(month=DEC, account=company.acc2).collected == 10000
+    close(company.acc5, timezone.now(), terminated=True)
+    cache.clear()
+    for start, end in [(DEC, dt.date(2026, 12, 31)), (NOV, dt.date(2026, 12, 31)),
+                       (dt.date(2026, 1, 1), dt.date(2026, 12, 31))]:
+        for branch in (None, company.tyumen_branch):
+            assert summary_facts(start, end, branch).rows == live(start, end, branch).rows
+    december = total(summary_facts(DEC, dt.date(2026, 12, 31)))
+    assert december["collected_total"] == D("100.00") and december["lost_clients"] == 1
 
 
 def test_the_stored_month_so_far_is_what_the_dashboard_shows_and_the_check_proves(rolled_up):
-    """A (deliberately) wrong stored row shows in November's figures — they come from the
-    store — and the check names it."""
+    """A (deliberately) wrong stored figure shows in November's figures — they come from
+    the store — and the check names it, whether in the grain rows or in the accounts'."""
+    row = RollupRow.objects.filter(month=NOV, collected_total__gt=0).first()
+    RollupRow.objects.filter(pk=row.pk).update(collected_total=F("collected_total") + 100)
+    assert total(summary_facts(NOV, dt.date(2026, 11, 30)))["collected_total"] == D("8801.00")
+    assert rollups_check() == ["2026-11 so far: collected: grain rows vs accounts: "
+                               "880100 ≠ 880000"]
     RollupAccount.objects.filter(month=NOV, account=rolled_up.acc2).update(
         collected=F("collected") + 100)
-    assert total(summary_facts(NOV, dt.date(2026, 11, 30)))["collected_total"] == D("8801.00")
     assert rollups_check() == ["2026-11 so far: collected vs completed payments: "
                                "880100 ≠ 880000"]
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from reports.selectors.summary import months_of, rollup, summary, summary_facts, total
 from tests.reports.summary_data import Company
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("november_2026")]
 D = Decimal
 NOV = (dt.date(2026, 11, 1), dt.date(2026, 11, 30))
 
@@ -246,3 +246,17 @@ def test_warming_the_cache(company, django_assert_num_queries):
     last_closed = timezone.localdate().replace(day=1) - dt.timedelta(days=1)
     with django_assert_num_queries(0):
         summary_facts(last_closed.replace(day=1), last_closed, company.tyumen_branch)
+
+
+@pytest.mark.postgres
+def test_the_statements_settings_do_not_outlive_it_in_the_callers_transaction(company):
+    """The summary turns nested loops off for its large statements (SET LOCAL); run inside
+    a caller's transaction, the caller's next queries must plan as usual."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW enable_nestloop")
+        before = cursor.fetchone()[0]
+        summary_facts(dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+        cursor.execute("SHOW enable_nestloop")
+        assert cursor.fetchone()[0] == before == "on"

@@ -7,7 +7,7 @@ from django.core.cache import cache
 from ispcrm import roles
 from tests.reports.summary_data import Company
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("november_2026")]
 URL = "/api/v1/reports/summary/"
 FIGURES = {"new_clients", "lost_clients", "connected", "disconnected", "collected_total",
            "collected_debt", "collected_prepaid", "collected_current", "charged", "arpu"}
