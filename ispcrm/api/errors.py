@@ -2,12 +2,14 @@
 ``{"detail": "...", "code": "..."}``, plus one key per invalid field on 400."""
 
 import logging
+import sys
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError
-from django.http import Http404, JsonResponse
+from django.db import DataError, InterfaceError, OperationalError
+from django.http import Http404, HttpResponse, JsonResponse
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views import defaults
 from rest_framework import exceptions, status
@@ -97,7 +99,33 @@ def page_not_found(request, exception):
 
 
 def server_error(request):
+    """An unhandled exception (Django calls this inside its ``except``, and logs the
+    traceback). The database out of reach (a restart, a failover, a dropped connection) or
+    giving up on a transaction (a deadlock, a lock or statement timeout) is a 503 with
+    Retry-After instead: the request's transaction did not commit, and the caller — a
+    person, a payment gateway, a load balancer — may simply try again."""
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        response = _unavailable(request)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     if _is_api(request):
         return JsonResponse({"detail": str(exceptions.APIException.default_detail),
                              "code": "error"}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
     return defaults.server_error(request)
+
+
+RETRY_AFTER_SECONDS = 5
+
+
+def _unavailable(request) -> HttpResponse:
+    detail = _("The service is unavailable for a moment. Nothing was saved; please try "
+               "again in a few seconds.")
+    if _is_api(request):
+        return JsonResponse({"detail": detail, "code": "unavailable"},
+                            status=status.HTTP_503_SERVICE_UNAVAILABLE)
+    # No template: rendering the site's frame would ask the database for the user.
+    title = escape(_("Service unavailable"))
+    return HttpResponse(
+        f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title></head>"
+        f"<body><h1>{title}</h1><p>{escape(detail)}</p></body></html>",
+        status=status.HTTP_503_SERVICE_UNAVAILABLE)
