@@ -63,6 +63,7 @@ class AutoSchema(openapi.AutoSchema):
                 yield "415", "The body is not of the documented media type, or unreadable."
         if self.view.get_throttles():
             yield "429", "Too many requests."
+        yield "503", "The database is out of reach for a moment; retry after Retry-After."
 
     def _validation_error(self) -> dict:
         component = ResolvedComponent(name="ValidationError", type=ResolvedComponent.SCHEMA,
