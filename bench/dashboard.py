@@ -16,8 +16,10 @@ stored month marked stale inside a transaction that is rolled back): what a data
 the rollup costs. "CPU ms" is the median CPU time of this process and of its PostgreSQL
 backend (when the server is on this machine): what a run needs of an idle machine, whatever
 else is running. ``--explain`` prints PostgreSQL's plan of the statements of one cold run.
-Nothing here writes to the database (but the rolled-back marks); build the rollup first with
-``manage.py summary_rollups``. Figures go to docs/BENCHMARKS.md."""
+Nothing here writes to the database (but the rolled-back marks) unless ``--payments N``
+takes N cash payments first, as a busy hour would bring beyond the current month's stored
+part; build the rollup first with ``manage.py summary_rollups``. Figures go to
+docs/BENCHMARKS.md."""
 
 import argparse
 import datetime as dt
@@ -80,6 +82,9 @@ def main() -> None:
     parser.add_argument("--branch", type=int)
     parser.add_argument("--live", action="store_true")
     parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--payments", type=int, default=0,
+                        help="first take this many cash payments now (the last hour's "
+                             "traffic the dashboard reads beyond the stored part)")
     args = parser.parse_args()
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ispcrm.settings.base")
@@ -112,6 +117,14 @@ def main() -> None:
     token, _ = Token.objects.get_or_create(user=user)
     api = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
 
+    if args.payments:
+        _take_payments(args.payments)
+    part = RollupMonth.objects.filter(complete=False, stale=False).order_by("-month").first()
+    if part is not None:
+        print(f"{part.month:%Y-%m} stored up to {timezone.localtime(part.until):%d.%m %H:%M}; "
+              f"since then {LedgerEntry.objects.filter(created_at__gte=part.until).count()} "
+              f"ledger entries, {Payment.objects.filter(paid_at__gte=part.until).count()} "
+              "payments")
     print(f"{Account.objects.count()} accounts, {LedgerEntry.objects.count()} ledger entries, "
           f"{Payment.objects.count()} payments, "
           f"{RollupMonth.objects.filter(stale=False).count()} months in the rollup; database "
@@ -172,6 +185,25 @@ def main() -> None:
 
     if args.explain and connection.vendor == "postgresql":
         _explain(start, end, args.branch)
+
+
+def _take_payments(count: int) -> None:
+    """``count`` cash payments of 100–1,500 roubles now, to random active accounts, through
+    the cashier's service (as a busy hour would bring)."""
+    import random
+    import uuid
+    from decimal import Decimal
+
+    from billing.models import Account
+    from billing.services.payments import payment_accept  # the real path, locks included
+
+    numbers = list(Account.objects.filter(status=Account.Status.ACTIVE)
+                   .values_list("number", flat=True)[:200_000])
+    started = time.perf_counter()
+    for number in random.sample(numbers, min(count, len(numbers))):
+        payment_accept(account=number, amount=Decimal(random.randint(100, 1500)),
+                       channel="cash", external_id=f"bench-{uuid.uuid4().hex}")
+    print(f"{count} payments taken in {time.perf_counter() - started:.1f} s")
 
 
 def _explain(start, end, branch) -> None:
