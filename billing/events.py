@@ -3,7 +3,8 @@ referrals credit a bonus). Sent inside the posting transaction."""
 
 from django.dispatch import Signal
 
-# payment=Payment, account=Account (locked, balance already updated)
+# payment=Payment, account=Account (locked, balance already updated). A handler that changes
+# the account's row leaves this object as stored: the API answers with its balance unread.
 payment_received = Signal()
 
 # payment=Payment (now cancelled), account=Account (locked, the reversal posted)

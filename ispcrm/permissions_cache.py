@@ -58,7 +58,10 @@ def _group_deleted(sender, instance, **kwargs):
 
 
 def connect_signals() -> None:
+    from ispcrm.api import authentication
     from ispcrm.models import User
+
+    authentication.connect_signals()  # the API's cached tokens: forgotten on the same changes
 
     post_save.connect(_user_changed, sender=User, dispatch_uid="perms_user_saved")
     pre_delete.connect(_group_deleted, sender=Group, dispatch_uid="perms_group_deleted")

@@ -37,12 +37,45 @@ def parse_amount(value) -> Decimal:
     return to_money(amount)
 
 
-def payment_accept(*, account: Account, amount, channel: str, external_id: str,
+def payment_accept(*, account: Account | str, amount, channel: str, external_id: str,
                    paid_at: datetime | None = None, payer: str = "", comment: str = "",
                    actor=None) -> tuple[Payment, bool]:
     """Credit a payment. Returns (payment, created): the same channel and external id again
     returns the first payment and credits nothing; with another amount or account it is a
-    RuleViolation (409)."""
+    RuleViolation (409). ``account`` may be its number (the API): found and locked in one
+    read, ``Account.DoesNotExist`` when there is none. On return ``payment.account`` holds
+    the balance as committed, handlers' postings included."""
+    amount, external_id = _checked(amount, channel, external_id)
+    locked = None
+    try:
+        with transaction.atomic():
+            # The account lock serialises payments to one account: each adds to the
+            # committed balance.
+            locked = _lock(account)
+            if locked.status == Account.Status.CLOSED:
+                return _closed(locked, channel, external_id, amount), False
+            # No look for an earlier delivery first: the unique key answers that for free
+            # in the common case (a new payment), and a repeat lands in the except below.
+            payment = Payment.objects.create(
+                account=locked, amount=amount, channel=channel, external_id=external_id,
+                paid_at=paid_at or timezone.now(), payer=payer[:255], comment=comment[:255],
+                taken_by=actor)
+            post(account=locked, kind=LedgerEntry.Kind.PAYMENT, amount=amount,
+                 description=_("Payment: %(channel)s")
+                 % {"channel": payment.get_channel_display()},
+                 idem_key=f"pay:{payment.pk}", payment=payment, actor=actor, new_key=True)
+            events.payment_received.send(sender=Payment, payment=payment, account=locked)
+    except IntegrityError:
+        # A repeated delivery (or two at once): the unique key refused this one and the
+        # whole transaction rolled back, no savepoint needed (one round trip less each).
+        existing = _earlier(channel, external_id)
+        if existing is None or locked is None:
+            raise
+        return _same_payment(existing, locked, amount), False
+    return payment, True
+
+
+def _checked(amount, channel: str, external_id: str) -> tuple[Decimal, str]:
     try:
         amount = parse_amount(amount)
     except ValidationError as exc:
@@ -52,33 +85,29 @@ def payment_accept(*, account: Account, amount, channel: str, external_id: str,
     external_id = external_id.strip()
     if not external_id:
         raise ValidationError({"external_id": _("This field is required.")})
-    existing = Payment.objects.filter(channel=channel, external_id=external_id).first()
-    if existing is not None:
-        return _same_payment(existing, account, amount), False
-    try:
-        with transaction.atomic():
-            # The account lock serialises payments to one account: each adds to the
-            # committed balance.
-            account = lock_account(account.pk)
-            if account.status == Account.Status.CLOSED:
-                raise RuleViolation(_("The account is closed."), code="account_closed")
-            payment = Payment.objects.create(
-                account=account, amount=amount, channel=channel, external_id=external_id,
-                paid_at=paid_at or timezone.now(), payer=payer[:255], comment=comment[:255],
-                taken_by=actor)
-            post(account=account, kind=LedgerEntry.Kind.PAYMENT, amount=amount,
-                 description=_("Payment: %(channel)s")
-                 % {"channel": payment.get_channel_display()},
-                 idem_key=f"pay:{payment.pk}", payment=payment, actor=actor, new_key=True)
-            events.payment_received.send(sender=Payment, payment=payment, account=account)
-    except IntegrityError:
-        # Two deliveries of one payment at once: the database's unique key let the other
-        # one in and rolled this one back whole (no savepoint: one round trip less each).
-        existing = Payment.objects.filter(channel=channel, external_id=external_id).first()
-        if existing is None:
-            raise
-        return _same_payment(existing, account, amount), False
-    return payment, True
+    return amount, external_id
+
+
+def _lock(account: Account | str) -> Account:
+    if isinstance(account, Account):
+        return lock_account(account.pk)
+    # lock_account's read, by the number: the API does not read the account twice.
+    return (Account.objects.select_for_update(of=("self",)).select_related("client")
+            .get(number=account.strip()))
+
+
+def _earlier(channel: str, external_id: str) -> Payment | None:
+    return (Payment.objects.select_related("account").order_by()
+            .filter(channel=channel, external_id=external_id).first())
+
+
+def _closed(account: Account, channel: str, external_id: str, amount: Decimal) -> Payment:
+    """A closed account takes no payment, but a repeated delivery of one it took before is
+    still answered with that payment."""
+    existing = _earlier(channel, external_id)
+    if existing is None:
+        raise RuleViolation(_("The account is closed."), code="account_closed")
+    return _same_payment(existing, account, amount)
 
 
 def _same_payment(existing: Payment, account: Account, amount: Decimal) -> Payment:

@@ -338,7 +338,8 @@ REPORT_ARPU_GRADES = [
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header turns "no credentials" into 401, not 403.
-        "rest_framework.authentication.TokenAuthentication",
+        # DRF's, with the token's user kept in the cache (a query less per call).
+        "ispcrm.api.authentication.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["ispcrm.api.permissions.RolePermissions"],
