@@ -77,11 +77,11 @@ app.conf.beat_schedule = {
         "task": "reports.tasks.warm_dashboard",
         "schedule": crontab(hour=0, minute=30),
     },
-    # The current month's figures stored up to a quarter of an hour ago, so the dashboard
-    # reads only the last hour's events live (reports.rollups; a charge run queues one too).
+    # The current month's figures stored up to five minutes ago, so the dashboard reads
+    # only the last minutes' events live (reports.rollups; a charge run queues one too).
     "reports-month-so-far": {
         "task": "reports.tasks.refresh_month_so_far",
-        "schedule": crontab(minute=45),
+        "schedule": crontab(minute="5,20,35,50"),
     },
     # Excel exports a killed worker left running: queued again once, then failed (D14);
     # exports whose task never reached the broker (it was down): sent again.

@@ -23,10 +23,10 @@ Three tables (reports.models):
 
 The current month is stored too, as a part: its money up to ``until`` (a moment at least
 ``SETTLE`` ago) and its counts up to that day's start, with its grain rows. Beat builds it
-again every hour, and a charge run queues a build once its charges have settled, so the
-summary adds to it only the last hour or so of events, read for the few accounts they touch
-(reports.selectors.summary_sql, ``part``): the dashboard's cost follows the day's events,
-not the number of accounts (issue 8: a million accounts).
+again every quarter of an hour, and a charge run queues a build once its charges have
+settled, so the summary adds to it only the last twenty minutes or so of events, read for
+the few accounts they touch (reports.selectors.summary_sql, ``part``): the dashboard's cost
+follows the recent events, not the number of accounts (issue 8: a million accounts).
 
 Correct before fast: a month that is missing or stale is computed live by the summary
 (slower, never wrong). A build stores only what is ``SETTLE`` old, so whatever commits after
@@ -91,7 +91,7 @@ REGROUP_MONTHS = 12
 # A build stores events stamped at least this long ago: a transaction that stamps a row (a
 # payment's paid_at, a ledger entry's created_at) commits well within it, so nothing stamped
 # before ``until`` can appear after the build has read the ledger (see above for the rest).
-SETTLE = dt.timedelta(minutes=15)
+SETTLE = dt.timedelta(minutes=5)
 _FIGURES = ("new_clients", "lost_clients", "connected", "disconnected", "active",
             "collected_total", "collected_debt", "collected_current", "collected_prepaid",
             "charged", "recurring")

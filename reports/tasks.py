@@ -56,7 +56,8 @@ def refresh_summary_rollups() -> int:
 
 @shared_task
 def refresh_month_so_far() -> int:
-    """Store the current month's figures again up to ``SETTLE`` ago (beat, hourly; queued
+    """Store the current month's figures again up to ``SETTLE`` ago (beat, every quarter
+    of an hour; queued
     after a charge run). Returns how many months were built (1, or 0 in a month's first
     minutes)."""
     from django.utils import timezone

@@ -57,7 +57,7 @@ Where a period's figures come from, fastest first:
    closes, rebuilt when a late payment or a cancellation touches it, regrouped nightly) —
    one small query, and only months marked fresh;
 3. for a period from the current month's first day, the rollup's stored part of it (up
-   to a quarter of an hour ago, refreshed hourly) and one statement over what happened
+   to ``SETTLE`` ago, refreshed every quarter of an hour) and one statement over what happened
    since, for the accounts it touched (``_live``, summary_sql ``part``);
 4. the live statement, for the rest: parts of months, the open month without a fresh part,
    and any closed month the rollup lacks (correct, just slower: it reads every account).

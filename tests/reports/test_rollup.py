@@ -144,7 +144,7 @@ def test_a_late_payment_in_a_closed_month_is_in_the_figures_once_committed(
     assert rollups_check() == []
 
 
-def test_the_month_so_far_is_stored_up_to_a_quarter_hour_ago_and_the_rest_added_live(
+def test_the_month_so_far_is_stored_up_to_settle_ago_and_the_rest_added_live(
         rolled_up, django_capture_on_commit_callbacks):
     """November (the current month) is stored up to SETTLE ago; the dashboard adds what
     came after to it, and a payment dated earlier entered now is in the figures once
@@ -166,15 +166,15 @@ def test_the_month_so_far_is_stored_up_to_a_quarter_hour_ago_and_the_rest_added_
 
 def test_a_payment_stamped_before_the_part_ends_but_committed_after_it_marks_it_stale(
         rolled_up, django_capture_on_commit_callbacks):
-    """A cash payment taken 20 minutes ago and entered now falls inside the stored part,
-    which was built without it: the part is built again; one stamped 5 minutes ago is
+    """A cash payment taken 10 minutes ago and entered now falls inside the stored part,
+    which was built without it: the part is built again; one stamped 2 minutes ago is
     simply read live."""
     with django_capture_on_commit_callbacks(execute=True):
-        pay(rolled_up.acc1, 5, timezone.now() - dt.timedelta(minutes=5))
+        pay(rolled_up.acc1, 5, timezone.now() - dt.timedelta(minutes=2))
     assert not RollupMonth.objects.get(month=NOV).stale
     assert RollupAccount.objects.get(month=NOV, account=rolled_up.acc1).collected == 180000
     with django_capture_on_commit_callbacks(execute=True):
-        pay(rolled_up.acc1, 7, timezone.now() - dt.timedelta(minutes=20))
+        pay(rolled_up.acc1, 7, timezone.now() - dt.timedelta(minutes=10))
     assert RollupAccount.objects.get(month=NOV, account=rolled_up.acc1).collected == 180700
     month = (NOV, dt.date(2026, 11, 30))
     assert total(summary_facts(*month))["collected_total"] == D("8812.00")
@@ -235,7 +235,7 @@ def test_a_long_charge_run_marks_the_part_stale_and_any_run_has_it_built_again(
     assert RollupMonth.objects.get(month=NOV).until > built
     with django_capture_on_commit_callbacks(execute=True), \
             mock.patch("reports.tasks.refresh_month_so_far") as task:
-        events.charges_posted.send(sender=None, at=timezone.now() - dt.timedelta(minutes=40))
+        events.charges_posted.send(sender=None, at=timezone.now() - SETTLE * 2)
     assert RollupMonth.objects.get(month=NOV).stale
     assert task.apply_async.call_args.kwargs["countdown"] > SETTLE.total_seconds()
     assert summary_facts(NOV, dt.date(2026, 11, 30)).rows == live(
@@ -244,13 +244,13 @@ def test_a_long_charge_run_marks_the_part_stale_and_any_run_has_it_built_again(
 
 def test_on_a_months_first_day_the_part_holds_no_days_and_counts_start_there(
         company, time_machine):
-    """1 December, 03:00: November is closed, December's part runs from midnight to 02:45
+    """1 December, 03:00: November is closed, December's part runs from midnight to 02:55
     (acc2's 100 at 01:00) and counts no whole day yet; acc5 closed this morning stops
     counting in December at once (closed on the 1st)."""
     time_machine.move_to(dt.datetime(2026, 12, 1, 3, 0, tzinfo=NOW.tzinfo), tick=True)
     assert rollups_refresh().built == [AUG, SEP, OCT, NOV, DEC]
     part = RollupMonth.objects.get(month=DEC)
-    assert not part.complete and part.until == at(12, 1, 2, 45)
+    assert not part.complete and part.until == at(12, 1, 2, 55)
     assert RollupAccount.objects.get(month=DEC, account=company.acc2).collected == 10000
     close(company.acc5, timezone.now(), terminated=True)
     cache.clear()
