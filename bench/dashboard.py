@@ -119,6 +119,7 @@ def main() -> None:
 
     if args.payments:
         _take_payments(args.payments)
+        connection.queries_log.clear()  # the queries counted below are the dashboard's
     part = RollupMonth.objects.filter(complete=False, stale=False).order_by("-month").first()
     if part is not None:
         print(f"{part.month:%Y-%m} stored up to {timezone.localtime(part.until):%d.%m %H:%M}; "

@@ -239,32 +239,36 @@ def _split(sql: Sql, opening: str, *, branch: bool, part: bool = False) -> str:
 
     ``part``: the period starts on the first day of a month whose first part is stored up
     to ``%(part_until)s`` (reports.rollups): ``scan`` is that moment, the opening balances
-    are the part's closing ones and its charges for the month start the month's window;
+    are the part's closing ones (no ``opening`` CTE) and its charges for the month start the
+    month's window;
     the windows run over the paying accounts alone (on a charge run's day the events are
     many charges and a few payments)."""
     q = sql.q
     window = "ORDER BY ev_at, src, id ROWS UNBOUNDED PRECEDING"
     if part:
-        scan = "%(part_until)s"
-        paying = "SELECT account_id FROM ev WHERE src = 1 AND counted = 1"
-        stored = (f"part_accounts AS (SELECT r.account_id, r.closing, r.month_charged "
-                  f"FROM {sql.t['rollup_account']} r WHERE r.{q('month')} = "
-                  f"{sql.date('first_month')} AND r.account_id IN ({paying})),")
-        opening_sql = "SELECT account_id, closing AS balance FROM part_accounts"
-        seed = (f"LEFT JOIN part_accounts sd "
-                f"ON sd.account_id = r.account_id AND r.bucket = {sql.date('first_month')}")
+        # The part's rows are joined straight from the table, one index probe per payment
+        # (as a CTE they were joined by a nested loop over both: the planner cannot tell
+        # how few the payments are).
+        def stored(alias: str) -> str:
+            return (f"LEFT JOIN {sql.t['rollup_account']} {alias} "
+                    f"ON {alias}.{q('month')} = {sql.date('first_month')} "
+                    f"AND {alias}.account_id = r.account_id")
+
+        scan, opening_sql, balance = "%(part_until)s", "", "o.closing"
+        joins = f"{stored('o')} {stored('sd')} AND r.bucket = {sql.date('first_month')}"
         month_charged = sql.greatest("0", "COALESCE(sd.month_charged, 0) - r.month_charged")
-        only_paying = f"WHERE account_id IN ({paying})"
+        only_paying = ("WHERE account_id IN "
+                       "(SELECT account_id FROM ev WHERE src = 1 AND counted = 1)")
     else:
-        scan, stored, seed, only_paying = "%(scan)s", "", "", ""
+        scan, only_paying, balance = "%(scan)s", "", "o.balance"
         opening_sql = _opening(sql, opening, branch=branch, scan=scan)
+        joins = "LEFT JOIN opening o ON o.account_id = r.account_id"
         month_charged = sql.greatest("0", "-r.month_charged")
     return f"""
         ev AS ({_events(sql, f"e.created_at >= {scan} AND e.created_at < %(until)s",
                         f"p.paid_at >= {scan} AND p.paid_at < %(until)s",
                         columns=True, branch=branch)}),
-        {stored}
-        opening AS ({opening_sql}),
+        {f"opening AS ({opening_sql})," if opening_sql else ""}
         run AS (
             SELECT account_id, amount, bucket, src, counted,
                    SUM(amount) OVER (PARTITION BY account_id {window}) - amount AS bal_before,
@@ -273,11 +277,10 @@ def _split(sql: Sql, opening: str, *, branch: bool, part: bool = False) -> str:
         ),
         owed AS (
             SELECT r.account_id, r.bucket AS month, r.amount,
-                   {sql.greatest("0", "-(r.bal_before + COALESCE(o.balance, 0))")} AS owed,
+                   {sql.greatest("0", f"-(r.bal_before + COALESCE({balance}, 0))")} AS owed,
                    {month_charged} AS month_charged
             FROM run r
-            LEFT JOIN opening o ON o.account_id = r.account_id
-            {seed}
+            {joins}
             WHERE r.src = 1 AND r.counted = 1
         ),
         split AS (
