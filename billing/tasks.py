@@ -44,12 +44,23 @@ def apply_pauses(day_iso: str | None = None) -> tuple[int, int]:
 
 @shared_task
 def run_dunning(day_iso: str | None = None) -> dict:
-    """The daily dunning job (SP-7; default: today): debt notices, blocks, claims. Safe to
-    repeat the same day: nothing is sent or blocked twice."""
-    from billing.services.dunning import dunning_run
+    """The daily dunning job (SP-7; default: today): finds each step's accounts and queues
+    them in chunks (``run_dunning_chunk``) for the workers to share; with the broker down it
+    does the work itself. Safe to repeat the same day: nothing is sent or blocked twice."""
+    from billing.services.dunning import dunning_queue
 
     day = date.fromisoformat(day_iso) if day_iso else timezone.localdate()
-    return dunning_run(today=day).as_dict()
+    return dunning_queue(today=day).as_dict()
+
+
+@shared_task
+def run_dunning_chunk(day_iso: str, step: str, ids: list[int]) -> dict:
+    """One dunning step for a chunk of accounts, queued by ``run_dunning``. Safe to run
+    twice, in any order and beside a copy of itself: each account is locked and checked
+    again (billing.services.dunning explains why)."""
+    from billing.services.dunning import dunning_chunk
+
+    return dunning_chunk(today=date.fromisoformat(day_iso), step=step, ids=ids).as_dict()
 
 
 @shared_task

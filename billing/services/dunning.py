@@ -1,7 +1,8 @@
 """Chasing debts (SP-7): notice, block after N working days, claim, and lifting it all when
 the client pays.
 
-The daily job ``dunning_run(today=…)`` walks an active account in debt through:
+The daily job (``dunning_queue`` fans it out to the Celery workers in chunks,
+``dunning_run`` does it in one process) walks an active account in debt through:
 
 1. **debt notice** — sent once; the block is due N working days later (the tariff's
    ``dunning_days`` or the billing settings'), counted on the production calendar of the
@@ -32,25 +33,35 @@ import logging
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from functools import partial
+from itertools import batched
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from kombu.exceptions import KombuError
 
 from billing import dunning_text as texts
 from billing.documents_text import format_date
-from billing.models import Account, BillingSettings, Claim, Notice, PromisedPayment
+from billing.models import (
+    Account,
+    BillingSettings,
+    Claim,
+    Notice,
+    PromisedPayment,
+    Subscription,
+)
 from billing.money import month_start
 from ispcrm import notifications
 from ispcrm.errors import RuleViolation
+from ispcrm.models import Branch
 from ispcrm.workcalendar import WorkCalendar
 
 from .accounts import account_block, account_unblock
 from .documents import format_number, next_number
 from .ledger import lock_account
-from .pricing import subscription_on
 
 logger = logging.getLogger(__name__)
 
@@ -113,9 +124,11 @@ def _save(account: Account, fields: list[str], actor=None) -> None:
     account.save(update_fields=fields)
 
 
-def _settle(account: Account, *, actor, today: date) -> bool:
+def _settle(account: Account, *, actor, today: date) -> tuple[Account, bool, bool]:
     """The debt is covered: unblock, drop the running term and any promise, mark open claims
-    settled. The caller holds the account's lock. True when it unblocked."""
+    settled. The caller holds the account's lock. Returns the account as now stored (the
+    caller's copy is stale after an unblock), whether it unblocked and whether anything
+    changed at all (a parallel run may have done it already)."""
     unblocked = account.status == BLOCKED
     if unblocked:
         account = account_unblock(account=account, actor=actor, today=today)
@@ -125,8 +138,18 @@ def _settle(account: Account, *, actor, today: date) -> bool:
         setattr(account, name, None)
     if fields:
         _save(account, fields, actor)
-    Claim.objects.filter(account=account, paid_on__isnull=True).update(paid_on=today)
-    return unblocked
+    claims = Claim.objects.filter(account=account, paid_on__isnull=True).update(paid_on=today)
+    return account, unblocked, bool(unblocked or fields or claims)
+
+
+_OWN_FIELDS = [f.attname for f in Account._meta.concrete_fields if not f.is_relation]
+
+
+def _running(account: Account) -> bool:
+    """Anything of the dunning on the account that a payment may end."""
+    return account.status == BLOCKED or any(
+        getattr(account, name) is not None
+        for name in ("debt_notice_on", "block_due_on", "promised_until"))
 
 
 def on_payment_received(sender, payment, account: Account, **kwargs) -> None:
@@ -135,10 +158,14 @@ def on_payment_received(sender, payment, account: Account, **kwargs) -> None:
     settled (C3: the balance is right immediately)."""
     if account.balance < 0:
         return
+    if account.balance - payment.amount >= 0 and not _running(account):
+        return  # not in debt before it and nothing running: nothing to lift, no query
     today = timezone.localdate()
-    unblocked = _settle(account, actor=payment.taken_by, today=today)
-    account.refresh_from_db()  # the caller's locked copy: status and balance as now stored
+    _, unblocked, _ = _settle(account, actor=payment.taken_by, today=today)
     if unblocked:
+        # account_unblock changed its own locked copy: bring the caller's up to date, its
+        # client card kept (a full refresh drops it, and referrals would read it again)
+        account.refresh_from_db(fields=_OWN_FIELDS)
         _deliver_on_commit(account, Notice.Kind.UNBLOCKED, *texts.unblocked_text(account),
                            actor=payment.taken_by)
 
@@ -264,6 +291,48 @@ def promised_payment_grant(*, account: Account, actor, today: date | None = None
 
 
 # --- The daily job --------------------------------------------------------------------------
+#
+# Each step finds its accounts with one query, then does each account in its own transaction:
+# lock the row, read the step's condition again under the lock, do the work (a message and a
+# state change), commit. The per-account work is a loop on purpose: each account needs its
+# own message, sent inside its transaction. A debt notice is 4 statements (the locked account
+# with its card, the Notice, the account, its history row); what a chunk of accounts shares
+# (the settings, a calendar per branch, the tariffs' terms) is read once.
+#
+# Fanned out (``dunning_queue``, the Celery job) all steps' accounts are found first, and
+# their chunks run on several workers in any order, each possibly more than once (beat
+# firing twice, a chunk redelivered after its worker died, a run by hand beside it). Why
+# that is safe:
+# - The same step twice on one account: the second waits for the first's lock, then reads
+#   the condition again and the account drops out. PostgreSQL re-reads a locked row's
+#   condition only when that row was changed, and every step that acts changes the account
+#   row (notice, block, promise; settle when it unblocks or ends a term) except two: a
+#   claim, so that step reads the open claims afresh under the lock, and a settle that only
+#   marks claims paid, which is idempotent (nothing left to mark: not counted). An
+#   undelivered notice changes nothing, so a second copy tries again: one more attempt.
+# - Two steps on one account: their conditions exclude each other on what they change
+#   (settle wants no debt, the others a debt; notice wants no notice, block one; block an
+#   active account, claim a blocked one), but for the promise step, whose change (forgetting
+#   an expired promise) no condition reads: an expired promise covers nothing already.
+# - The order of the steps: none makes another due the same day (a term is at least one
+#   working day, a claim comes at least a day after the block), with one exception: a
+#   settle that unblocks charges the rest of the month, which may leave a new debt. The
+#   inline run (step after step) sends its notice the same day; the fanned-out one the
+#   next morning, since its accounts were found before, as after a payment that unblocks.
+# - A payment, deferral or promise between the query and the lock is seen under the lock.
+
+STEPS = ("settle", "promise", "notice", "block", "claim")  # the inline run's order
+DEFAULT_CHUNK_SIZE = 500
+# A chunk that waited longer in the queue (the workers were down) is dropped: the next
+# morning's run finds its accounts again, instead of messaging at night with a stale date.
+CHUNK_EXPIRES = timedelta(hours=12)
+
+
+def chunk_size() -> int:
+    """Accounts per chunk (setting ``DUNNING_CHUNK_SIZE``): a chunk of notices takes seconds,
+    so several workers share a day's work and a redelivered chunk redoes little."""
+    return max(1, int(getattr(settings, "DUNNING_CHUNK_SIZE", DEFAULT_CHUNK_SIZE)))
+
 
 @dataclass
 class DunningResult:
@@ -279,6 +348,19 @@ class DunningResult:
     def as_dict(self) -> dict:
         return {**asdict(self), "today": self.today.isoformat()}
 
+    def add(self, other: "DunningResult") -> None:
+        for name in _COUNTS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors += other.errors
+
+    def summary(self) -> str:
+        return (f"{self.notices} debt notices ({self.notices_failed} not delivered), "
+                f"{self.blocked} blocked, {self.claims} claims, {self.promises_expired} "
+                f"promised payments ended, {self.settled} settled")
+
+
+_COUNTS = ("settled", "promises_expired", "notices", "notices_failed", "blocked", "claims")
+
 
 def _not_covered(today: date) -> Q:
     """No deferral and no promised payment keeps the service on today."""
@@ -291,58 +373,103 @@ def _open_claim() -> Exists:
 
 
 class _Run:
+    """One day's steps over some accounts, with what they read once: the settings, a
+    calendar per branch, the terms of a chunk's tariffs."""
+
     def __init__(self, today: date) -> None:
         self.today = today
         self.config = BillingSettings.current()
         self.result = DunningResult(today=today)
         self._calendars: dict[int, WorkCalendar] = {}
+        self._tariff_days: dict[int, int | None] = {}  # account id → its tariff's term
+        self._work = {"settle": self.settle, "promise": self.expire_promise,
+                      "notice": self.notify, "block": self.block, "claim": self.claim}
 
-    def calendar(self, account: Account) -> WorkCalendar:
-        branch = account.client.branch
-        if branch.pk not in self._calendars:  # one calendar (one load) per branch and run
-            self._calendars[branch.pk] = WorkCalendar(branch)
-        return self._calendars[branch.pk]
+    def condition(self, step: str) -> Q:
+        """The accounts the step is for; read to find them and again under each lock."""
+        today = self.today
+        match step:
+            case "settle":
+                return Q(balance__gte=0) & (
+                    Q(status=BLOCKED) | Q(debt_notice_on__isnull=False)
+                    | Q(block_due_on__isnull=False) | Q(promised_until__isnull=False)
+                    | _open_claim())
+            case "promise":
+                return Q(promised_until__lt=today)
+            case "notice":
+                return (Q(status=ACTIVE, balance__lt=0, debt_notice_on__isnull=True)
+                        & _not_covered(today))
+            case "block":
+                return (Q(status=ACTIVE, balance__lt=0, never_block=False,
+                          debt_notice_on__isnull=False, block_due_on__lte=today)
+                        & _not_covered(today))
+            case "claim":
+                # At least a day after the block (see above), whatever the settings say.
+                after = timedelta(days=max(1, self.config.claim_after_days))
+                return (Q(status=BLOCKED, balance__lt=0, blocked_on__lte=today - after)
+                        & ~_open_claim())
+        raise ValueError(f"unknown dunning step {step!r}")
+
+    def due(self, step: str) -> list[int]:
+        return list(Account.objects.filter(self.condition(step)).order_by("pk")
+                    .values_list("pk", flat=True))
+
+    def each(self, step: str, ids) -> None:
+        """Do the step for each account in its own transaction; one failing account is
+        logged and counted, the others go on. Taken ``chunk_size()`` at a time, so what is
+        read for a chunk at once stays small in an inline run over all accounts too."""
+        work = self._work[step]
+        # The account row alone is locked (the card is read along for the message).
+        locked = (Account.objects.select_for_update(of=("self",)).select_related("client")
+                  .filter(self.condition(step)))
+        for part in batched(ids, chunk_size()):
+            if step == "notice":
+                self._read_terms(part)
+            for pk in part:
+                try:
+                    with transaction.atomic():
+                        account = locked.filter(pk=pk).first()  # None: no longer due
+                        if account is not None:
+                            work(account)
+                except Exception as exc:  # one account must not stop the run
+                    logger.exception("Dunning %s failed for account id %s", step, pk)
+                    self.result.errors.append(f"{step} {pk}: {type(exc).__name__}: {exc}")
+
+    def calendar(self, branch_id: int) -> WorkCalendar:
+        if branch_id not in self._calendars:  # one (two queries) per branch and run
+            self._calendars[branch_id] = WorkCalendar(Branch.objects.get(pk=branch_id))
+        return self._calendars[branch_id]
+
+    def _read_terms(self, ids) -> None:
+        """The tariff's term of each account of a chunk, in one query: the subscription in
+        force today, the latest start winning (as ``pricing.subscription_on``)."""
+        today = self.today
+        self._tariff_days = dict(
+            Subscription.objects.filter(account_id__in=ids, start__lte=today)
+            .filter(Q(end__isnull=True) | Q(end__gt=today))
+            .order_by("account_id", "start").values_list("account_id", "tariff__dunning_days"))
 
     def term_days(self, account: Account) -> int:
-        subscription = subscription_on(account, self.today)
-        if subscription is not None and subscription.tariff.dunning_days:
-            return subscription.tariff.dunning_days
-        return self.config.dunning_days
+        # At least one working day, whatever the settings say (see above).
+        return max(1, self._tariff_days.get(account.pk) or self.config.dunning_days)
 
-    def each(self, step: str, condition: Q, work) -> None:
-        """Find the accounts of a step with one query, then do each in its own transaction.
-        The per-account work (a message, a block) is a loop on purpose: it is a handful of
-        accounts a day, a few thousand after a monthly charge at most, and each needs its
-        own message anyway. Under the lock the account is re-read with the same condition,
-        so one that a payment (or a parallel run) changed meanwhile is skipped. One failing
-        account is logged and counted; the run goes on."""
-        ids = list(Account.objects.filter(condition).order_by("pk").values_list("pk", flat=True))
-        for pk in ids:
-            try:
-                with transaction.atomic():
-                    account = (Account.objects.select_for_update().filter(condition, pk=pk)
-                               .first())
-                    if account is not None:
-                        work(account)
-            except Exception as exc:  # one account must not stop the run
-                logger.exception("Dunning %s failed for account id %s", step, pk)
-                self.result.errors.append(f"{step} {pk}: {type(exc).__name__}: {exc}")
-
-    # The steps, in the order they run --------------------------------------------------
+    # The steps, in the order the inline run takes them -----------------------------------
 
     def settle(self, account: Account) -> None:
-        if _settle(account, actor=None, today=self.today):
-            account.refresh_from_db()
+        account, unblocked, changed = _settle(account, actor=None, today=self.today)
+        if unblocked:
             _deliver(account, Notice.Kind.UNBLOCKED, *texts.unblocked_text(account))
-        self.result.settled += 1
+        if changed:
+            self.result.settled += 1
 
     def expire_promise(self, account: Account) -> None:
-        account.promised_until = None  # the block, if due, comes in the block step below
+        account.promised_until = None  # the block, if due, comes in the block step
         _save(account, ["promised_until"])
         self.result.promises_expired += 1
 
     def notify(self, account: Account) -> None:
-        due = self.calendar(account).add_working_days(self.today, self.term_days(account))
+        calendar = self.calendar(account.client.branch_id)
+        due = calendar.add_working_days(self.today, self.term_days(account))
         notice = _deliver(account, Notice.Kind.DEBT, *texts.debt_text(account, due))
         if notice.status != Notice.Status.SENT:
             self.result.notices_failed += 1
@@ -357,7 +484,8 @@ class _Run:
         self.result.blocked += 1
 
     def claim(self, account: Account) -> None:
-        # A fresh read under the lock: a parallel run may have just made the claim.
+        # A fresh read under the lock: a parallel run may have just made the claim without
+        # changing the account row, so the locked query's own check could not see it.
         if account.claims.filter(paid_on__isnull=True).exists():
             return
         series = f"{CLAIM_SERIES}-{self.today.year}"
@@ -369,20 +497,74 @@ class _Run:
 
 
 def dunning_run(*, today: date) -> DunningResult:
-    """The daily job (beat at 09:30 Moscow time, so nobody is notified at night). Idempotent:
-    a second run on the same day finds nothing new to do (except retrying a debt notice
-    that could not be delivered)."""
+    """The daily job here and now, one step after the other (``manage.py run_dunning``; the
+    Celery job fans it out, ``dunning_queue``). Idempotent: a second run on the same day
+    finds nothing new to do (except retrying a debt notice that could not be delivered)."""
     run = _Run(today)
-    claim_before = today - timedelta(days=run.config.claim_after_days)
-    run.each("settle", Q(balance__gte=0) & (
-        Q(status=BLOCKED) | Q(debt_notice_on__isnull=False) | Q(block_due_on__isnull=False)
-        | Q(promised_until__isnull=False) | _open_claim()), run.settle)
-    run.each("promise", Q(promised_until__lt=today), run.expire_promise)
-    run.each("notice", Q(status=ACTIVE, balance__lt=0, debt_notice_on__isnull=True)
-             & _not_covered(today), run.notify)
-    run.each("block", Q(status=ACTIVE, balance__lt=0, never_block=False,
-                        debt_notice_on__isnull=False, block_due_on__lte=today)
-             & _not_covered(today), run.block)
-    run.each("claim", Q(status=BLOCKED, balance__lt=0, blocked_on__lte=claim_before)
-             & ~_open_claim(), run.claim)
+    for step in STEPS:
+        run.each(step, run.due(step))
     return run.result
+
+
+def dunning_chunk(*, today: date, step: str, ids: list[int]) -> DunningResult:
+    """One step for some accounts: a chunk task's work. Safe to repeat and to run beside
+    any other chunk (see above). Logs its counts: the day's figures are these lines."""
+    run = _Run(today)
+    run.each(step, ids)
+    result = run.result
+    log = logger.warning if result.errors else logger.info
+    log("Dunning %s, %s, %d accounts (ids %s–%s): %s; %d failed", today, step, len(ids),
+        min(ids, default="-"), max(ids, default="-"), result.summary(), len(result.errors))
+    return result
+
+
+@dataclass
+class DunningQueued:
+    today: date
+    due: dict[str, int]  # accounts found per step
+    queued: int = 0  # chunks sent to the workers
+    inline: int = 0  # chunks done here, the broker being unreachable
+    done_here: DunningResult | None = None  # their counts
+
+    def as_dict(self) -> dict:
+        return {"today": self.today.isoformat(), "due": self.due, "queued": self.queued,
+                "inline": self.inline,
+                "done_here": self.done_here.as_dict() if self.done_here else None}
+
+
+def dunning_queue(*, today: date) -> DunningQueued:
+    """The daily job fanned out (beat at 09:30 Moscow time, so nobody is notified at night):
+    each step's accounts found with one query, then queued in chunks for the workers. If the
+    broker cannot take a chunk, it and the rest are done here: a day's dunning is never left
+    undone."""
+    from billing.tasks import run_dunning_chunk
+
+    due = dunning_due(today=today)
+    outcome = DunningQueued(today=today, due={step: len(ids) for step, ids in due.items()})
+    for step, ids in due.items():
+        for part in batched(ids, chunk_size()):
+            part = list(part)
+            if outcome.done_here is None:
+                try:
+                    run_dunning_chunk.apply_async(
+                        (today.isoformat(), step, part),
+                        expires=int(CHUNK_EXPIRES.total_seconds()))
+                    outcome.queued += 1
+                    continue
+                except (KombuError, OSError):
+                    # Not tried again for the next chunks: a broker that hangs costs seconds
+                    # a publish (settings: CELERY_TASK_PUBLISH_RETRY_POLICY).
+                    logger.exception("Dunning %s: the task broker is unreachable; the rest "
+                                     "of the day's dunning is done here", today)
+                    outcome.done_here = DunningResult(today=today)
+            outcome.done_here.add(dunning_chunk(today=today, step=step, ids=part))
+            outcome.inline += 1
+    logger.info("Dunning %s: accounts due %s; %d chunks queued, %d done here", today,
+                outcome.due, outcome.queued, outcome.inline)
+    return outcome
+
+
+def dunning_due(*, today: date) -> dict[str, list[int]]:
+    """Each step's accounts today (ids), one query a step."""
+    run = _Run(today)
+    return {step: run.due(step) for step in STEPS}

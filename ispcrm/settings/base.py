@@ -279,6 +279,10 @@ RETENTION_USAGE_MIN_MB = env_int("RETENTION_USAGE_MIN_MB", 100)
 # hour (counted in the cache); 0 turns the limit off.
 JOIN_RATE_LIMIT = env_int("JOIN_RATE_LIMIT", 5)
 
+# --- Dunning (billing.services.dunning; docs/BILLING.md) -------------------------------------
+# Accounts per chunk task of the daily job: several workers share a day's notices.
+DUNNING_CHUNK_SIZE = env_int("DUNNING_CHUNK_SIZE", 500)
+
 # --- Online payments (cabinet top-up, docs/CABINET.md) ----------------------------------------
 # The gateway that takes card payments: "test" (built in, credits money no bank took — never
 # in production) or the name of an adapter listed in PAYMENT_GATEWAYS (name → class path).
