@@ -207,10 +207,13 @@ def tariff_change_cancel(*, account: Account, actor, today: date | None = None) 
 
 # --- blocking for debt (SP-7) -------------------------------------------------------------
 @transaction.atomic
-def account_block(*, account: Account, actor=None, today: date | None = None) -> Account:
-    """Suspend service for debt. The month already charged is not returned."""
+def account_block(*, account: Account, actor=None, today: date | None = None,
+                  locked: bool = False) -> Account:
+    """Suspend service for debt. The month already charged is not returned. ``locked``: the
+    account is the caller's copy read under its row lock (the dunning job), not read again."""
     today = today or timezone.localdate()
-    account = lock_account(account.pk)
+    if not locked:
+        account = lock_account(account.pk)
     if account.status == Account.Status.BLOCKED:
         return account
     if account.status != Account.Status.ACTIVE:
@@ -224,10 +227,13 @@ def account_block(*, account: Account, actor=None, today: date | None = None) ->
 
 
 @transaction.atomic
-def account_unblock(*, account: Account, actor=None, today: date | None = None) -> Account:
-    """Restore service; a month not billed while blocked is charged from today."""
+def account_unblock(*, account: Account, actor=None, today: date | None = None,
+                    locked: bool = False) -> Account:
+    """Restore service; a month not billed while blocked is charged from today.
+    ``locked`` as for ``account_block``."""
     today = today or timezone.localdate()
-    account = lock_account(account.pk)
+    if not locked:
+        account = lock_account(account.pk)
     if account.status != Account.Status.BLOCKED:
         return account
     account.status = Account.Status.ACTIVE

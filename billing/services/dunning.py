@@ -131,7 +131,7 @@ def _settle(account: Account, *, actor, today: date) -> tuple[Account, bool, boo
     changed at all (a parallel run may have done it already)."""
     unblocked = account.status == BLOCKED
     if unblocked:
-        account = account_unblock(account=account, actor=actor, today=today)
+        account = account_unblock(account=account, actor=actor, today=today, locked=True)
     fields = [name for name in ("debt_notice_on", "block_due_on", "promised_until")
               if getattr(account, name) is not None]
     for name in fields:
@@ -210,7 +210,7 @@ def never_block_set(*, account: Account, value: bool, reason: str, actor,
     _save(account, fields, actor)
     if value and account.status == BLOCKED:
         notice_on, due = account.debt_notice_on, account.block_due_on
-        account = account_unblock(account=account, actor=actor, today=today)
+        account = account_unblock(account=account, actor=actor, today=today, locked=True)
         # The client has had the notice: keep its date so no second one is sent.
         account.debt_notice_on, account.block_due_on = notice_on, due
         _save(account, ["debt_notice_on", "block_due_on"], actor)
@@ -240,7 +240,7 @@ def deferral_grant(*, account: Account, until: date, reason: str, actor,
     _check_debtor(account)
     was_blocked, notice_on = account.status == BLOCKED, account.debt_notice_on
     if was_blocked:
-        account = account_unblock(account=account, actor=actor, today=today)
+        account = account_unblock(account=account, actor=actor, today=today, locked=True)
     account.deferred_until, account.deferral_reason = until, reason[:255]
     if was_blocked or notice_on is not None:
         _hold_until(account, until, notice_on=notice_on or today)
@@ -278,7 +278,7 @@ def promised_payment_grant(*, account: Account, actor, today: date | None = None
         raise used from None
     was_blocked, notice_on = account.status == BLOCKED, account.debt_notice_on
     if was_blocked:
-        account = account_unblock(account=account, actor=actor, today=today)
+        account = account_unblock(account=account, actor=actor, today=today, locked=True)
     account.promised_until = until
     # The promise message below warns of the block, so it counts as the notice if none was.
     _hold_until(account, until, notice_on=notice_on or today)
@@ -479,7 +479,7 @@ class _Run:
         self.result.notices += 1
 
     def block(self, account: Account) -> None:
-        account = account_block(account=account, today=self.today)
+        account = account_block(account=account, today=self.today, locked=True)
         _deliver(account, Notice.Kind.BLOCKED, *texts.blocked_text(account))
         self.result.blocked += 1
 
