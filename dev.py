@@ -177,7 +177,6 @@ def cmd_run(opts: argparse.Namespace) -> int:
     with socket.socket() as sock:
         if sock.connect_ex(("127.0.0.1", opts.port)) == 0:
             die(f"port {opts.port} is in use; stop what runs there or pass --port")
-    (VAR_DIR / "broker" / "processed").mkdir(parents=True, exist_ok=True)
     (VAR_DIR / "log").mkdir(parents=True, exist_ok=True)
     manage("migrate", "--noinput")
     manage("seed_demo", *([] if opts.clients is None else ["--clients", str(opts.clients)]))

@@ -133,6 +133,9 @@ else:
     # run beside the dev server on a fresh machine.
     CELERY_BROKER_URL = "filesystem://"
     _broker_dir = VAR_DIR / "broker"
+    # Made here, not by dev.py alone: any manage.py command may queue a task (a charge run
+    # queues the dashboard's rebuild), which the worker started later picks up.
+    (_broker_dir / "processed").mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
