@@ -1,5 +1,7 @@
 -- POST /api/v1/payments/ load for wrk (Debian's `wrk`), a generator light enough to leave
 -- the CPU to the server. Each request is a new payment with a unique external id.
+--   DEBUG=false ALLOWED_HOSTS=127.0.0.1 LOG_LEVEL=WARNING REDIS_URL=redis://127.0.0.1:6379/6 \
+--     .venv/bin/python -m gunicorn ispcrm.wsgi:application --bind 127.0.0.1:8056 --workers 3
 --   ISPCRM_TOKEN=<token> ISPCRM_ACCOUNTS=/tmp/accounts.txt ISPCRM_RUN=run1 \
 --     wrk -t2 -c8 -d30s --latency -s bench/payments_wrk.lua http://127.0.0.1:8056
 -- /tmp/accounts.txt: one account number per line (psql -Atc "select number from
