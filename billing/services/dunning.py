@@ -126,9 +126,9 @@ def _save(account: Account, fields: list[str], actor=None) -> None:
 
 def _settle(account: Account, *, actor, today: date) -> tuple[Account, bool, bool]:
     """The debt is covered: unblock, drop the running term and any promise, mark open claims
-    settled. The caller holds the account's lock. Returns the account as now stored (the
-    caller's copy is stale after an unblock), whether it unblocked and whether anything
-    changed at all (a parallel run may have done it already)."""
+    settled. ``account`` is the caller's copy read under the account's lock, and is brought
+    up to date here. Returns it, whether it unblocked and whether anything changed at all (a
+    parallel run may have done it already)."""
     unblocked = account.status == BLOCKED
     if unblocked:
         account = account_unblock(account=account, actor=actor, today=today, locked=True)
@@ -140,9 +140,6 @@ def _settle(account: Account, *, actor, today: date) -> tuple[Account, bool, boo
         _save(account, fields, actor)
     claims = Claim.objects.filter(account=account, paid_on__isnull=True).update(paid_on=today)
     return account, unblocked, bool(unblocked or fields or claims)
-
-
-_OWN_FIELDS = [f.attname for f in Account._meta.concrete_fields if not f.is_relation]
 
 
 def _running(account: Account) -> bool:
@@ -163,9 +160,6 @@ def on_payment_received(sender, payment, account: Account, **kwargs) -> None:
     today = timezone.localdate()
     _, unblocked, _ = _settle(account, actor=payment.taken_by, today=today)
     if unblocked:
-        # account_unblock changed its own locked copy: bring the caller's up to date, its
-        # client card kept (a full refresh drops it, and referrals would read it again)
-        account.refresh_from_db(fields=_OWN_FIELDS)
         _deliver_on_commit(account, Notice.Kind.UNBLOCKED, *texts.unblocked_text(account),
                            actor=payment.taken_by)
 

@@ -133,8 +133,8 @@ else:
     # run beside the dev server on a fresh machine.
     CELERY_BROKER_URL = "filesystem://"
     _broker_dir = VAR_DIR / "broker"
-    # Made here, not by dev.py alone: any manage.py command may queue a task (a charge run
-    # queues the dashboard's rebuild), which the worker started later picks up.
+    # Made here: any manage.py command may queue a task (a charge run queues the dashboard's
+    # rebuild), kept for the worker that starts later.
     (_broker_dir / "processed").mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
