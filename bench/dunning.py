@@ -45,8 +45,9 @@ def stop_workers(workers: list[subprocess.Popen]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--date", required=True, help="the dunning day, YYYY-MM-DD")
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--date", required=True, type=date.fromisoformat,
+                        help="the dunning day, YYYY-MM-DD")
+    parser.add_argument("--workers", type=int, choices=range(1, 9), default=2)
     parser.add_argument("--seconds", type=int, default=300)
     args = parser.parse_args()
     if not os.environ.get("REDIS_URL"):
@@ -58,11 +59,12 @@ def main() -> None:
     import django
 
     django.setup()
+    from bench.faults import workers_idle
     from billing.models import Notice
     from billing.services.dunning import dunning_queue
     from ispcrm.celery import app
 
-    day = date.fromisoformat(args.date)
+    day = args.date
     app.control.purge()
     before = Notice.objects.count()
     began = time.monotonic()
@@ -82,8 +84,7 @@ def main() -> None:
             elapsed = time.monotonic() - started
             print(f"{elapsed:6.0f} s  {done:8d} notices  {done / elapsed:6.1f} /s  "
                   f"{waiting} chunks waiting", flush=True)
-            if waiting == 0 and not any((app.control.inspect(timeout=1.0).active() or
-                                         {}).values()):
+            if waiting == 0 and workers_idle():
                 break
     app.control.purge()  # what is still waiting; then the workers finish what they hold
     stop_workers(workers)
@@ -92,8 +93,9 @@ def main() -> None:
     done = Notice.objects.count() - before
     total = sum(queued.due.values())
     rate = done / elapsed
+    whole = f"the day's {total} accounts would take {total / rate / 60:.0f} min at this rate"
     print(f"{args.workers} workers: {done} notices in {elapsed:.0f} s = {rate:.1f} /s; "
-          f"the day's {total} accounts would take {total / rate / 60:.0f} min at this rate")
+          f"{whole if rate else 'no notice sent'}")
 
 
 if __name__ == "__main__":

@@ -516,7 +516,7 @@ def _check_balances() -> tuple[bool, str]:
     return done.returncode == 0, (done.stdout or done.stderr).strip().splitlines()[-1]
 
 
-def _worker_idle() -> bool:
+def workers_idle() -> bool:
     from ispcrm.celery import app
 
     replies = app.control.inspect(timeout=1.0).active() or {}
@@ -564,7 +564,7 @@ def fault_worker_charges(stack: Stack, ctx: Context):
     stack.start_worker()
     at_kill = _charge_counts(period)[0]
     app.send_task("billing.tasks.run_charges", args=[period.isoformat()])  # beat, next day
-    wait_for(lambda: _charge_counts(period)[0] > at_kill and _worker_idle(), 600, 1)
+    wait_for(lambda: _charge_counts(period)[0] > at_kill and workers_idle(), 600, 1)
     fees, due, doubled = _charge_counts(period)
     left = _nothing_left(period)
     balances_ok, balances = _check_balances()
